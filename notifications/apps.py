@@ -1,0 +1,10 @@
+from django.utils.translation import gettext_lazy as _
+
+from base.modules import ModuleConfig
+
+
+class NotificationsConfig(ModuleConfig):
+    default = True
+    name = "notifications"
+    verbose_name = _("Notifications")
+    depends = ("base",)
