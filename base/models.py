@@ -207,8 +207,13 @@ class RoleGrant(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "role", "jurisdiction", "department"],
-                name="rolegrant_unique",
-                nulls_distinct=False,
+                condition=Q(department__isnull=False),
+                name="rolegrant_unique_with_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "jurisdiction"],
+                condition=Q(department__isnull=True),
+                name="rolegrant_unique_without_department",
             ),
             models.CheckConstraint(
                 condition=~Q(role="department_officer") | Q(department__isnull=False),

@@ -210,3 +210,40 @@ def sync_roles() -> None:
         if missing:
             raise LookupError(f"Role {role} declares unknown permissions: {sorted(missing)}")
         group.permissions.set(perms)
+
+
+def grant_jurisdiction_ids(user, roles) -> frozenset[int] | None:
+    """Ids of jurisdictions covered by the user's grants of the given roles (None: all)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    key = "_grant_scope_" + ",".join(sorted(roles))
+    cached = user.__dict__.get(key)
+    if cached is not None:
+        return cached
+    from .models import Jurisdiction, RoleGrant
+
+    paths = set(
+        RoleGrant.objects.filter(user=user, role__in=list(roles)).values_list(
+            "jurisdiction__path", flat=True
+        )
+    )
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    ids = frozenset(Jurisdiction.objects.filter(condition).values_list("id", flat=True))
+    user.__dict__[key] = ids
+    return ids
+
+
+def holds_role_over(user, roles, jurisdiction) -> bool:
+    """Whether `user` holds one of `roles` over `jurisdiction` (a grant on it or an ancestor)."""
+    if user is None or not user.is_active:
+        return False
+    from .models import RoleGrant
+
+    ancestors = [p for p in jurisdiction.path.split("/") if p]
+    return RoleGrant.objects.filter(
+        user=user, role__in=list(roles), jurisdiction__code__in=ancestors
+    ).exists()

@@ -5,10 +5,11 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
 from base.viewsets import BaseApplication
+from cases.viewsets import CasesApplication
 
 site = Site(
     title=_("River Outfall Supervision"),
-    viewsets=[BaseApplication()],
+    viewsets=[CasesApplication(), BaseApplication()],
 )
 
 urlpatterns = [

@@ -182,3 +182,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Demo users/cases may be loaded (refused in production settings).
 DEMO_DATA_ALLOWED = True
+
+OUTFALLS_CODE_SCHEME = env("OUTFALLS_CODE_SCHEME", default="cases.coding.LocalCodeScheme")
+# Evidence uploads: size limit and accepted types (checked by content, not only by name).
+OUTFALLS_EVIDENCE_MAX_BYTES = env.int("OUTFALLS_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+OUTFALLS_IMPORT_MAX_BYTES = env.int("OUTFALLS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

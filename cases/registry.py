@@ -1,0 +1,69 @@
+"""Extension points that higher modules fill in their AppConfig.ready() (DESIGN.md §3).
+
+- the approval policy: which transitions need a second person's approval, and by whom;
+  the workflows module replaces the default with its editable policy table;
+- lifecycle hooks: callables told about every applied transition, without `cases`
+  importing them. `in_transaction` hooks run inside the transition's transaction (e.g.
+  deadlines meet/move with the state); the others run after commit (notifications, tasks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from base.models import Role
+
+
+@dataclass(frozen=True)
+class ApprovalRequirement:
+    required: bool
+    approver_roles: frozenset[str] = frozenset()
+
+
+def default_policy(transition: str, outfall) -> ApprovalRequirement:
+    # Default (issue 3): every transition needs a county leader who is not the proposer.
+    return ApprovalRequirement(True, frozenset({Role.COUNTY_LEADER}))
+
+
+_policy: Callable[[str, object], ApprovalRequirement] = default_policy
+
+
+def set_approval_policy(provider: Callable[[str, object], ApprovalRequirement]) -> None:
+    global _policy
+    _policy = provider
+
+
+def reset_approval_policy() -> None:
+    set_approval_policy(default_policy)
+
+
+def approval_requirement(transition: str, outfall) -> ApprovalRequirement:
+    return _policy(transition, outfall)
+
+
+@dataclass(frozen=True)
+class TransitionApplied:
+    outfall_id: int
+    transition: str
+    from_state: str
+    to_state: str
+    event_id: int
+    actor_id: int | None
+
+
+Hook = Callable[[TransitionApplied], None]
+_hooks: list[tuple[Hook, bool]] = []
+
+
+def register_transition_hook(hook: Hook, *, in_transaction: bool = False) -> None:
+    if (hook, in_transaction) not in _hooks:
+        _hooks.append((hook, in_transaction))
+
+
+def unregister_transition_hook(hook: Hook) -> None:
+    _hooks[:] = [(h, t) for h, t in _hooks if h is not hook]
+
+
+def transition_hooks(*, in_transaction: bool) -> list[Hook]:
+    return [h for h, t in _hooks if t is in_transaction]
