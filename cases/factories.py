@@ -150,33 +150,36 @@ def drive_to(
     disposition: str = Disposition.STANDARDISE,
     subtype: str = "qt_other",
     approver=None,
+    actor=None,
 ):
     """Walk an outfall through the real services to `state` (tests and demo data)."""
     approver = approver or approver_for(outfall)
+
+    def apply(name):
+        return services.outfall_transition(
+            actor=actor, outfall=outfall.pk, transition=name, approved_by=approver
+        )
+
     if state == State.SURVEYED:
         return outfall
-    outfall = trace(outfall, approver=approver)
+    outfall = trace(outfall, actor=actor, approver=approver)
     if state == State.TRACED:
         return outfall
-    outfall = classify(outfall, subtype=subtype, disposition=disposition, approver=approver)
+    outfall = classify(
+        outfall, subtype=subtype, disposition=disposition, actor=actor, approver=approver
+    )
     if state == State.CLASSIFIED:
         return outfall
     if state == State.RETAINED and disposition == Disposition.KEEP:
-        add_evidence(outfall, *RETAIN_KINDS)
-        return services.outfall_transition(
-            actor=None, outfall=outfall.pk, transition="retain", approved_by=approver
-        )
-    outfall = plan_and_start(outfall, approver=approver)
+        add_evidence(outfall, *RETAIN_KINDS, actor=actor)
+        return apply("retain")
+    outfall = plan_and_start(outfall, actor=actor, approver=approver)
     if state == State.REMEDIATING:
         return outfall
     if state == State.RETAINED:
-        add_evidence(outfall, *RETAIN_KINDS)
-        return services.outfall_transition(
-            actor=None, outfall=outfall.pk, transition="retain", approved_by=approver
-        )
+        add_evidence(outfall, *RETAIN_KINDS, actor=actor)
+        return apply("retain")
     if state == State.CLOSED:
-        add_evidence(outfall, EvidenceKind.PLUG_PROOF, EvidenceKind.ACCEPTANCE)
-        return services.outfall_transition(
-            actor=None, outfall=outfall.pk, transition="close", approved_by=approver
-        )
+        add_evidence(outfall, EvidenceKind.PLUG_PROOF, EvidenceKind.ACCEPTANCE, actor=actor)
+        return apply("close")
     raise ValueError(state)

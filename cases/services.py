@@ -295,8 +295,19 @@ def outfall_entity_link(
         raise ValidationError(
             {"fallback_reason": _("Give the reason the government is the fallback entity.")}
         )
+    replaced = None
     if is_primary:
-        OutfallEntity.objects.filter(outfall=locked, is_primary=True).update(is_primary=False)
+        # the new primary replaces the earlier one (tracing found the real discharger, or
+        # the fallback is superseded); the audit event keeps the history
+        previous = (
+            OutfallEntity.objects.filter(outfall=locked, is_primary=True)
+            .exclude(entity=entity)
+            .select_related("entity")
+            .first()
+        )
+        if previous is not None:
+            replaced = previous.entity.name
+            previous.delete()
     link, _created = OutfallEntity.objects.update_or_create(
         outfall=locked,
         entity=entity,
@@ -328,7 +339,7 @@ def outfall_entity_link(
         now,
         reason=fallback_reason,
         diff={
-            "entity": [None, entity.name],
+            "entity": [replaced, entity.name],
             "primary": [None, is_primary],
             "share_percent": [None, str(share_percent)],
         },

@@ -8,6 +8,12 @@ from base.models import Department, Role
 ZEZHOU, YANGCHENG, CITY = "140525", "140522", "140500"
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # uploaded evidence and generated files go to a per-test folder, never to var/
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def county_officer(db):
     return user_with_role(Role.COUNTY_OFFICER, ZEZHOU, username="zz_officer")

@@ -1,3 +1,5 @@
+import importlib
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
@@ -23,6 +25,21 @@ class Command(BaseCommand):
         if not getattr(settings, "DEMO_DATA_ALLOWED", False):
             raise CommandError("Demo data is refused with production settings.")
         users = load_demo_users()
+        # each module may ship demo data in <module>/demo.py as `load_demo_<module>()`;
+        # looked up by name so base does not import the modules above it
+        for app_path in settings.PROJECT_APPS[1:]:
+            try:
+                module = importlib.import_module(f"{app_path}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app_path}.demo":
+                    raise
+                continue
+            for name in dir(module):
+                if name.startswith("load_demo_"):
+                    created = getattr(module, name)()
+                    self.stdout.write(
+                        f"{app_path}: {created} demo {name.removeprefix('load_demo_')}"
+                    )
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
         for username, role in users:
             self.stdout.write(f"  {username:<16} {role}")
