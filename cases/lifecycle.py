@@ -71,9 +71,11 @@ def has_disposition(outfall) -> bool:
     return outfall.disposition in Disposition.values
 
 
-@guard(_("The outfall has no code yet."))
+@guard(_("The outfall has no code and no category to code it by."))
 def has_code(outfall) -> bool:
-    return bool(outfall.code)
+    # the code is drawn when the classification is confirmed (a number is never burnt by a
+    # refused classification), so a category to code by is as good as a code here
+    return bool(outfall.code or outfall.category_id)
 
 
 @guard(_("A disposition rule fails without an approved override (city-level approval)."))
@@ -120,7 +122,10 @@ def missing_checklist_items(outfall, transition_name: str) -> list:
     from .models import ChecklistItem, Evidence
 
     kinds_on_file = set(
-        Evidence.objects.filter(outfall=outfall).values_list("kind", flat=True).distinct()
+        Evidence.objects.filter(outfall=outfall)
+        .order_by()
+        .values_list("kind", flat=True)
+        .distinct()
     )
     return [
         item

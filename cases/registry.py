@@ -67,3 +67,26 @@ def unregister_transition_hook(hook: Hook) -> None:
 
 def transition_hooks(*, in_transaction: bool) -> list[Hook]:
     return [h for h, t in _hooks if t is in_transaction]
+
+
+# Case-event hooks: told about every audit event written for a case (in its transaction),
+# e.g. so deadlines follow registrations and plan changes. Bulk writers (the survey import)
+# call `run_event_hooks` once with all the events they created.
+EventHook = Callable[[list], None]
+_event_hooks: list[EventHook] = []
+
+
+def register_event_hook(hook: EventHook) -> None:
+    if hook not in _event_hooks:
+        _event_hooks.append(hook)
+
+
+def unregister_event_hook(hook: EventHook) -> None:
+    if hook in _event_hooks:
+        _event_hooks.remove(hook)
+
+
+def run_event_hooks(events: list) -> None:
+    if events:
+        for hook in list(_event_hooks):
+            hook(events)

@@ -7,7 +7,16 @@ from django.http import Http404
 
 from base.security import scoped
 
-from .models import Evidence, Outfall, OutfallEntity, OutfallEvent
+from .models import (
+    Evidence,
+    Outfall,
+    OutfallEntity,
+    OutfallEvent,
+    OverrideRequest,
+    PlanExtension,
+    RemediationPlan,
+    TracingRecord,
+)
 
 
 def outfall_list(*, user, filters: dict | None = None) -> QuerySet[Outfall]:
@@ -68,6 +77,39 @@ def outfall_get(*, user, pk: int, for_update: bool = False) -> Outfall:
 def outfall_events(*, user, outfall: Outfall) -> QuerySet[OutfallEvent]:
     return scoped(OutfallEvent.objects.filter(outfall=outfall), user).select_related(
         "actor", "approved_by"
+    )
+
+
+def outfall_entity_links(*, user, outfall: Outfall) -> QuerySet[OutfallEntity]:
+    return scoped(OutfallEntity.objects.filter(outfall=outfall), user).select_related("entity")
+
+
+def outfall_tracing_records(*, user, outfall: Outfall) -> QuerySet[TracingRecord]:
+    return scoped(TracingRecord.objects.filter(outfall=outfall), user).select_related("created_by")
+
+
+def outfall_plan(*, user, outfall: Outfall) -> RemediationPlan | None:
+    """The case's remediation plan with its extension ledger, or None."""
+    return (
+        scoped(RemediationPlan.objects.filter(outfall=outfall), user)
+        .select_related("lead_department")
+        .prefetch_related(
+            Prefetch(
+                "extensions",
+                queryset=PlanExtension.objects.select_related("approver", "requested_by"),
+            )
+        )
+        .first()
+    )
+
+
+def outfall_evidence(*, user, outfall: Outfall) -> QuerySet[Evidence]:
+    return scoped(Evidence.objects.filter(outfall=outfall), user).select_related("uploaded_by")
+
+
+def outfall_overrides(*, user, outfall: Outfall) -> QuerySet[OverrideRequest]:
+    return scoped(OverrideRequest.objects.filter(outfall=outfall), user).select_related(
+        "requested_by", "decided_by"
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -109,6 +108,7 @@ def _event(
 ) -> OutfallEvent:
     event = OutfallEvent(outfall=outfall, kind=kind, actor=actor, at=now, **fields)
     event.save()
+    registry.run_event_hooks([event])
     return event
 
 
@@ -810,8 +810,17 @@ def outfall_transition(
     for hook in registry.transition_hooks(in_transaction=True):
         hook(applied)
     for hook in registry.transition_hooks(in_transaction=False):
-        transaction.on_commit(partial(hook, applied), robust=True)
+        transaction.on_commit(_after_commit_call(hook, applied), robust=True)
     return locked
+
+
+def _after_commit_call(hook, applied):
+    # a named function, not functools.partial: Django logs a failing robust callback by its
+    # __qualname__, which a partial lacks
+    def run_transition_hook():
+        hook(applied)
+
+    return run_transition_hook
 
 
 def _without_subtype(outfall: Outfall) -> Outfall:

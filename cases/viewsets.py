@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from .views.imports import SurveyImportViewset
+from .views.imports import LedgerViewset, SurveyImportViewset
 from .views.outfalls import OutfallViewset
 
 
@@ -13,4 +13,8 @@ class CasesApplication(Application):
     app_name = "cases"
     base_template_name = "layout.html"
     permission = "cases.view_outfall"
-    viewsets = [OutfallViewset(app_name="outfalls"), SurveyImportViewset(app_name="survey")]
+    viewsets = [
+        OutfallViewset(app_name="outfalls"),
+        SurveyImportViewset(app_name="survey"),
+        LedgerViewset(app_name="ledger"),
+    ]

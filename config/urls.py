@@ -6,10 +6,17 @@ from viewflow.urls import Site
 
 from base.viewsets import BaseApplication
 from cases.viewsets import CasesApplication
+from notifications.viewsets import NotificationsApplication
+from workflows.viewsets import WorkflowsApplication
 
 site = Site(
     title=_("River Outfall Supervision"),
-    viewsets=[CasesApplication(), BaseApplication()],
+    viewsets=[
+        CasesApplication(),
+        WorkflowsApplication(),
+        NotificationsApplication(),
+        BaseApplication(),
+    ],
 )
 
 urlpatterns = [

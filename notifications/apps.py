@@ -8,3 +8,8 @@ class NotificationsConfig(ModuleConfig):
     name = "notifications"
     verbose_name = _("Notifications")
     depends = ("base",)
+
+    def ready(self):
+        from . import security
+
+        security.register_notification_rules()

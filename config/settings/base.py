@@ -8,6 +8,7 @@ elsewhere in the project.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -57,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # viewflow: enforce Site/Application permissions, set request.resolver_match.app;
+    # answer Turbo form re-renders with 422 so they are shown
+    "viewflow.middleware.SiteMiddleware",
+    "viewflow.middleware.HotwireTurboMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -74,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "base.context_processors.calendar_warnings",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -131,6 +137,8 @@ EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="outfalls@localhost")
+# Absolute links in e-mail (notifications) are built on this base.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery. The embedded default uses kombu's filesystem transport under var/ (no server).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -178,6 +186,11 @@ VIEWFLOW = {}
 # an administrator can pause or re-time them.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "base.worker_heartbeat", "schedule": 60.0},
+    "notifications-daily-digest": {
+        "task": "notifications.send_daily_digests",
+        "schedule": crontab(hour=7, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
+    },
+    "sweep-deadlines": {"task": "workflows.sweep_deadlines", "schedule": 15 * 60.0},
 }
 
 # Demo users/cases may be loaded (refused in production settings).
@@ -187,3 +200,4 @@ OUTFALLS_CODE_SCHEME = env("OUTFALLS_CODE_SCHEME", default="cases.coding.LocalCo
 # Evidence uploads: size limit and accepted types (checked by content, not only by name).
 OUTFALLS_EVIDENCE_MAX_BYTES = env.int("OUTFALLS_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 OUTFALLS_IMPORT_MAX_BYTES = env.int("OUTFALLS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+NOTIFICATIONS_EMAIL_MAX_RETRIES = env.int("NOTIFICATIONS_EMAIL_MAX_RETRIES", default=3)

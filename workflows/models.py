@@ -1,0 +1,299 @@
+"""Deadlines and the escalation ladder (DESIGN.md §5): rows, never Celery ETA messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from base.models import Jurisdiction
+
+
+class Basis(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar days")
+    WORKING = "working", _("Working days")
+
+
+class Stage(models.TextChoices):
+    SURVEY_TRACING = "survey_tracing", _("Survey and tracing")
+    REMEDIATION = "remediation", _("Remediation")
+    PLAN = "plan", _("Plan deadline")
+    SUMMONS_REPORT = "summons_report", _("Summons implementation report")
+
+
+class Milestone(models.Model):
+    """Campaign milestones of the seed plan (editable data)."""
+
+    code = models.SlugField(_("stable key"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    due_on = models.DateField(_("due on"))
+    stage = models.CharField(_("stage"), max_length=24, choices=Stage.choices, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        verbose_name = _("campaign milestone")
+        verbose_name_plural = _("campaign milestones")
+
+    def __str__(self):
+        return f"{self.name} ({self.due_on})"
+
+
+class DeadlineRule(models.Model):
+    """How a stage's deadline is computed: the milestone while it is ahead, else N days."""
+
+    stage = models.CharField(_("stage"), max_length=24, choices=Stage.choices, unique=True)
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    days = models.PositiveIntegerField(_("days after the stage starts"))
+    basis = models.CharField(
+        _("basis"), max_length=16, choices=Basis.choices, default=Basis.WORKING
+    )
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+
+    def __str__(self):
+        return self.get_stage_display()
+
+
+class EscalationLevel(models.Model):
+    """One rung of the ladder (editable data): when it fires and who is told."""
+
+    class Action(models.TextChoices):
+        REMIND = "remind", _("Reminder")
+        OVERDUE = "overdue", _("Overdue notice")
+        SUPERVISION = "supervision", _("City-level supervision (督办)")
+        SUMMONS_PROPOSAL = "summons_proposal", _("Summons proposal (约谈建议)")
+        ACCOUNTABILITY = "accountability", _("Accountability proposal (问责建议)")
+
+    code = models.CharField(_("code"), max_length=4, unique=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True)
+    name = models.CharField(_("name"), max_length=32)
+    offset_days = models.IntegerField(_("days after the due date"))
+    stages = models.JSONField(_("stages (empty = all case stages)"), default=list, blank=True)
+    recipient_roles = models.JSONField(_("recipient roles"), default=list, blank=True)
+    notify_case_officer = models.BooleanField(_("tell the case officer"), default=False)
+    notify_lead_department = models.BooleanField(_("tell the lead department"), default=False)
+    river_chief_levels = models.JSONField(_("river-chief levels told"), default=list, blank=True)
+    action = models.CharField(_("action"), max_length=24, choices=Action.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def applies_to(self, stage: str) -> bool:
+        if self.stages:
+            return stage in self.stages
+        return stage != Stage.SUMMONS_REPORT
+
+
+class Deadline(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MET = "met", _("Met")
+        MISSED = "missed", _("Missed")
+        WAIVED = "waived", _("Waived")
+
+    outfall = models.ForeignKey(
+        "cases.Outfall",
+        verbose_name=_("outfall"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(_("stage"), max_length=24, choices=Stage.choices)
+    start_on = models.DateField(_("starts on"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    original_due_on = models.DateField(_("original due date"))
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    closed_at = models.DateTimeField(_("met or waived at"), null=True, blank=True)
+    # the ladder position, maintained by the services: the highest level fired so far and
+    # the next level's rank and date (NULL when nothing more can fire)
+    current_rank = models.SmallIntegerField(_("highest level fired"), null=True, blank=True)
+    next_rank = models.SmallIntegerField(_("next level"), null=True, blank=True)
+    next_fire_on = models.DateField(_("next level fires on"), null=True, blank=True)
+    subject_type = models.CharField(_("subject type"), max_length=64, blank=True)
+    subject_id = models.CharField(_("subject id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        indexes = [
+            models.Index(
+                fields=["next_fire_on"],
+                name="deadline_due_sweep",
+                condition=Q(next_fire_on__isnull=False),
+            ),
+            models.Index(fields=["outfall", "stage", "status"], name="deadline_outfall_stage"),
+            models.Index(fields=["jurisdiction", "status"], name="deadline_jur_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outfall", "stage"],
+                condition=Q(status="open"),
+                name="deadline_one_open_per_stage",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} · {self.due_on}"
+
+
+class EscalationStep(models.Model):
+    """A level fired for a deadline: at most once, enforced by the database."""
+
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="steps"
+    )
+    level = models.ForeignKey(
+        EscalationLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="+"
+    )
+    fired_at = models.DateTimeField(_("fired at"))
+    due_on = models.DateField(_("due date when fired"))
+
+    class Meta:
+        ordering = ["fired_at", "id"]
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "level"], name="step_once_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.deadline_id} · {self.level.code}"
+
+
+class DeadlineMove(models.Model):
+    """An extension (过渡期) applied to a deadline: the ledger, on the deadline side."""
+
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="moves"
+    )
+    old_date = models.DateField(_("old date"))
+    new_date = models.DateField(_("new date"))
+    reason = models.TextField(_("reason"), blank=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        verbose_name = _("deadline move")
+        verbose_name_plural = _("deadline moves")
+
+    def __str__(self):
+        return f"{self.old_date} → {self.new_date}"
+
+
+class Supervision(models.Model):
+    """City-level supervision (督办) of a county for an overdue case (ladder L2)."""
+
+    deadline = models.OneToOneField(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="supervision"
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    outfall = models.ForeignKey(
+        "cases.Outfall",
+        verbose_name=_("outfall"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="supervisions",
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name = _("supervision (督办)")
+        verbose_name_plural = _("supervisions (督办)")
+
+    def __str__(self):
+        return f"{self.jurisdiction} · {self.outfall}"
+
+
+class SummonsProposal(models.Model):
+    """At most one summons (约谈) proposal per county per month (ladder L3)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("month"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-month", "jurisdiction__path"]
+        verbose_name = _("summons proposal")
+        verbose_name_plural = _("summons proposals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "month"], name="summons_proposal_once_per_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} · {self.month:%Y-%m}"
+
+
+class SummonsProposalItem(models.Model):
+    proposal = models.ForeignKey(
+        SummonsProposal,
+        verbose_name=_("proposal"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="+"
+    )
+    outfall = models.ForeignKey(
+        "cases.Outfall",
+        verbose_name=_("outfall"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    days_overdue = models.PositiveIntegerField(_("days overdue"))
+
+    class Meta:
+        ordering = ["-days_overdue", "id"]
+        verbose_name = _("summons proposal case")
+        verbose_name_plural = _("summons proposal cases")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "deadline"], name="proposal_item_once")
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.outfall}"
