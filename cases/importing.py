@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from base.models import Jurisdiction, RiverSegment, User, WaterBody
 from base.security import grant_jurisdiction_ids
 
+from . import registry
 from .coding import default_name
 from .models import Category, Outfall, OutfallEntity, OutfallEvent, ResponsibleEntity, Subtype
 from .security import FULL_SCOPE_ROLES
@@ -1129,6 +1130,8 @@ def _import_rows(
         for o, r in zip(outfalls, rows, strict=True)
     ]
     OutfallEvent.objects.bulk_create(events, batch_size=_BATCH)
+    # higher modules follow imports like registrations (e.g. survey deadlines), in bulk
+    registry.run_event_hooks(events)
     _link_duplicates(outfalls, rows, actor=actor, now=now)
     return ImportResult(
         created=len(outfalls),

@@ -111,13 +111,21 @@ def on_case_events(events: list) -> None:
     rules = {r.stage: r for r in DeadlineRule.objects.select_related("milestone")}
     levels = ladder()
     created: list[Deadline] = []
+    dues: dict[tuple[str, dt.date], tuple[dt.date, str]] = {}
+
+    def due_for(stage: str, start: dt.date) -> tuple[dt.date, str]:
+        # a bulk import starts thousands of deadlines on one day: compute each date once
+        if (stage, start) not in dues:
+            dues[stage, start] = compute_due(rules[stage], start)
+        return dues[stage, start]
+
     for event in events:
         outfall = event.outfall
         now = event.at
         start = timezone.localdate(now)
         kind, name = event.kind, event.transition
         if kind in ("registered", "imported") and Stage.SURVEY_TRACING in rules:
-            due, basis = compute_due(rules[Stage.SURVEY_TRACING], start)
+            due, basis = due_for(Stage.SURVEY_TRACING, start)
             created.append(_new(outfall, Stage.SURVEY_TRACING, start, due, basis, levels))
         elif kind == "transition" and name == "trace":
             _close([outfall.pk], [Stage.SURVEY_TRACING], Deadline.Status.MET, now)
@@ -127,7 +135,7 @@ def on_case_events(events: list) -> None:
             if (name == "reopen" or outfall.disposition in REMEDIATED) and (
                 Stage.REMEDIATION in rules
             ):
-                due, basis = compute_due(rules[Stage.REMEDIATION], start)
+                due, basis = due_for(Stage.REMEDIATION, start)
                 created.append(_new(outfall, Stage.REMEDIATION, start, due, basis, levels))
         elif kind == "transition" and name in ("retain", "close"):
             _close([outfall.pk], [Stage.REMEDIATION, Stage.PLAN], Deadline.Status.MET, now)

@@ -103,3 +103,15 @@ def test_extension_moves_the_plan_deadline_with_its_ledger(
         city_leader,
     )
     assert deadline.next_fire_on == D(2025, 3, 24)
+
+
+def test_imported_outfalls_get_survey_deadlines(county_officer):
+    # given a survey sheet imported in bulk
+    from cases.importing import survey_import
+    from tests.cases.survey_sheets import survey_row, xlsx
+
+    rows = [survey_row(i) for i in range(3)]
+    result = survey_import(actor=county_officer, file=xlsx(rows), filename="a.xlsx")
+    # then each imported case has its survey-and-tracing deadline, like a registration
+    assert result.created == 3
+    assert Deadline.objects.filter(stage="survey_tracing", status="open").count() == 3
