@@ -92,16 +92,17 @@ def notify(
         )
         for recipient in recipients
     ]
-    return _create(specs, now=now)
+    now = now or timezone.now()
+    return _as_instances(_create(specs, now=now), now)
 
 
 def notify_bulk(specs: Sequence[NotificationSpec], *, now: dt.datetime | None = None) -> int:
     """Write many notifications in a constant number of queries; return how many were NEW."""
-    return len(_create(specs, now=now))
+    return len(_create(specs, now=now or timezone.now()))
 
 
-def _create(specs: Iterable[NotificationSpec], *, now: dt.datetime | None) -> list[Notification]:
-    now = now or timezone.now()
+def _create(specs: Iterable[NotificationSpec], *, now: dt.datetime) -> list[dict]:
+    """Insert the new notifications; return their rows as dicts (with "id")."""
     unique: dict[tuple[int, str], NotificationSpec] = {}
     for spec in specs:
         spec = _normalised(spec)
@@ -109,23 +110,21 @@ def _create(specs: Iterable[NotificationSpec], *, now: dt.datetime | None) -> li
     if not unique:
         return []
     wants_mail = _recipients_wanting_mail({recipient_id for recipient_id, _key in unique})
+    ready, skipped = Notification.EmailStatus.READY, Notification.EmailStatus.SKIPPED
+    # plain dicts, not model instances: the sweep notifies thousands per batch, and model
+    # construction would cost more than the insert itself
     rows = [
-        Notification(
-            recipient_id=spec.recipient_id,
-            kind=spec.kind,
-            title=spec.title,
-            body=spec.body,
-            link=spec.link,
-            subject_type=spec.subject_type,
-            subject_id=spec.subject_id,
-            dedupe_key=spec.dedupe_key,
-            created_at=now,
-            email_status=(
-                Notification.EmailStatus.READY
-                if wants_mail[spec.recipient_id]
-                else Notification.EmailStatus.SKIPPED
-            ),
-        )
+        {
+            "recipient_id": spec.recipient_id,
+            "kind": spec.kind,
+            "title": spec.title,
+            "body": spec.body,
+            "link": spec.link,
+            "subject_type": spec.subject_type,
+            "subject_id": spec.subject_id,
+            "dedupe_key": spec.dedupe_key,
+            "email_status": ready if wants_mail[spec.recipient_id] else skipped,
+        }
         for spec in unique.values()
         if spec.recipient_id in wants_mail  # an unknown user id is dropped, not an FK error
     ]
@@ -133,12 +132,23 @@ def _create(specs: Iterable[NotificationSpec], *, now: dt.datetime | None) -> li
     if dropped:
         logger.warning("notify: %d spec(s) name no existing user; skipped", dropped)
     created = _insert_new(rows, now=now)
-    for notification in created:
-        if notification.email_status == Notification.EmailStatus.READY:
+    for row in created:
+        if row["email_status"] == ready:
             # robust: a broker hiccup for one mail neither hides the others nor reaches the
             # caller after its commit
-            transaction.on_commit(_email_after_commit(notification.pk), robust=True)
+            transaction.on_commit(_email_after_commit(row["id"]), robust=True)
     return created
+
+
+def _as_instances(rows: list[dict], now: dt.datetime) -> list[Notification]:
+    alias = router.db_for_write(Notification)
+    instances = []
+    for row in rows:
+        instance = Notification(created_at=now, **row)
+        instance._state.adding = False
+        instance._state.db = alias
+        instances.append(instance)
+    return instances
 
 
 def _email_after_commit(notification_id: int) -> Callable[[], None]:
@@ -204,7 +214,7 @@ _VARYING = (
 _SQL_TYPES = {"recipient_id": "bigint"}
 
 
-def _insert_new(rows: list[Notification], *, now: dt.datetime) -> list[Notification]:
+def _insert_new(rows: list[dict], *, now: dt.datetime) -> list[dict]:
     """Insert `rows`, skipping existing (recipient, dedupe_key); return the inserted ones.
 
     One statement on SQLite (json_each) and PostgreSQL (jsonb_to_recordset).
@@ -222,7 +232,7 @@ def _insert_new(rows: list[Notification], *, now: dt.datetime) -> list[Notificat
         meta.get_field("email_error").column: "",
     }
     payload = json.dumps(
-        [{name: getattr(row, name) for name in _VARYING} for row in rows], ensure_ascii=False
+        [{name: row[name] for name in _VARYING} for row in rows], ensure_ascii=False
     )
     if connection.vendor == "postgresql":
         record = ", ".join(f"{quote(name)} {_SQL_TYPES.get(name, 'text')}" for name in _VARYING)
@@ -248,11 +258,9 @@ def _insert_new(rows: list[Notification], *, now: dt.datetime) -> list[Notificat
         inserted = {(recipient_id, key): pk for pk, recipient_id, key in cursor.fetchall()}
     created = []
     for row in rows:
-        pk = inserted.get((row.recipient_id, row.dedupe_key))
+        pk = inserted.get((row["recipient_id"], row["dedupe_key"]))
         if pk is not None:
-            row.pk = pk
-            row._state.adding = False
-            row._state.db = alias
+            row["id"] = pk
             created.append(row)
     return created
 
@@ -469,3 +477,28 @@ def notification_preference_set(
         preference.changed_at = now
         preference.save(update_fields=["email_mode", "changed_at"])
     return preference
+
+
+STUCK_AFTER = dt.timedelta(hours=2)
+
+
+def notification_emails_requeue(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Re-queue immediate mails still `ready` long after their creation.
+
+    A mail is queued after commit; if the broker was unreachable then (or a retry message
+    was lost), nothing else would ever send it. Re-queuing is safe: the send service locks
+    the row and leaves a sent or failed one alone. Retries finish well within STUCK_AFTER.
+    """
+    from .tasks import send_notification_email_task
+
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            email_status=Notification.EmailStatus.READY, created_at__lt=now - STUCK_AFTER
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for notification_id in ids:
+        send_notification_email_task.delay(notification_id)
+    return len(ids)

@@ -57,3 +57,11 @@ def send_notification_email_task(self, notification_id: int) -> None:
 def send_daily_digests_task() -> int:
     """Beat: every day at 07:30 (Asia/Shanghai). Idempotent: a rerun sends nothing new."""
     return notification_digests_send(now=timezone.now()).mails
+
+
+@shared_task(name="notifications.requeue_stuck_emails", ignore_result=True)
+def requeue_stuck_emails_task() -> int:
+    """Beat: every 30 minutes, re-queue immediate mails whose queueing was lost."""
+    from .services import notification_emails_requeue
+
+    return notification_emails_requeue(now=timezone.now())

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from base.models import RiverChiefAppointment, Role, RoleGrant
+from base.models import Jurisdiction, RiverChiefAppointment, Role, RoleGrant
 from notifications.services import NotificationSpec, notify_bulk
 
 from . import registry
@@ -71,6 +71,7 @@ class Directory:
     """Who holds which role where, and which river chief has which segment: loaded once."""
 
     def __init__(self, today: dt.date):
+        self.paths: dict[int, str] = dict(Jurisdiction.objects.values_list("pk", "path"))
         self.role_holders: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for user_id, role, path in RoleGrant.objects.filter(user__is_active=True).values_list(
             "user_id", "role", "jurisdiction__path"
@@ -110,7 +111,7 @@ class CaseFacts:
     segment: int | None
 
 
-def _case_facts(deadlines: list[Deadline]) -> dict[int, CaseFacts]:
+def _case_facts(deadlines: list[DeadlineRow]) -> dict[int, CaseFacts]:
     from cases.models import Outfall
 
     ids = [d.outfall_id for d in deadlines if d.outfall_id]
@@ -210,7 +211,7 @@ def _due_levels(deadline: Deadline, levels: list[EscalationLevel], today: dt.dat
 
 
 def _process(
-    deadlines: list[Deadline],
+    deadlines: list[DeadlineRow],
     levels: list[EscalationLevel],
     directory: Directory,
     now: dt.datetime,
@@ -218,11 +219,6 @@ def _process(
 ) -> None:
     today = timezone.localdate(now)
     facts = _case_facts(deadlines)
-    paths = dict(
-        Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).values_list(
-            "pk", "jurisdiction__path"
-        )
-    )
     message = _Messages()
     steps, specs, supervisions, proposal_items = [], [], [], []
     accountability = []
@@ -234,7 +230,11 @@ def _process(
             steps.append((deadline.pk, level.pk, deadline.due_on.isoformat()))
             result.by_level[level.code] += 1
             title, body = message(level, deadline, subject, today)
-            for user_id in sorted(recipients(level, deadline, fact, directory, paths[deadline.pk])):
+            for user_id in sorted(
+                recipients(
+                    level, deadline, fact, directory, directory.paths[deadline.jurisdiction_id]
+                )
+            ):
                 specs.append(
                     NotificationSpec(
                         recipient_id=user_id,
@@ -250,7 +250,7 @@ def _process(
             if level.action == A.SUPERVISION:
                 supervisions.append(
                     Supervision(
-                        deadline=deadline,
+                        deadline_id=deadline.pk,
                         outfall_id=deadline.outfall_id,
                         jurisdiction_id=deadline.jurisdiction_id,
                         created_at=now,
@@ -300,7 +300,7 @@ def _insert_steps(steps: list[tuple[int, int, str]], now: dt.datetime) -> None:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), payload])
 
 
-def _save_positions(deadlines: list[Deadline]) -> None:
+def _save_positions(deadlines: list[DeadlineRow]) -> None:
     """Write the ladder positions of a batch in one statement (bulk_update's CASE WHEN
     chains cost more than everything else in the sweep)."""
     if not deadlines:
@@ -344,12 +344,52 @@ def _add_to_proposals(items, today: dt.date, now: dt.datetime) -> None:
         SummonsProposalItem.objects.bulk_create(
             [
                 SummonsProposalItem(
-                    proposal=proposal, deadline=d, outfall_id=d.outfall_id, days_overdue=days
+                    proposal=proposal,
+                    deadline_id=d.pk,
+                    outfall_id=d.outfall_id,
+                    days_overdue=days,
                 )
                 for d, days in rows
             ],
             ignore_conflicts=True,
         )
+
+
+@dataclass(slots=True)
+class DeadlineRow:
+    """The fields of a deadline the sweep reads and moves: plain values, not a model
+    instance (building thousands of instances per batch cost more than the writes)."""
+
+    pk: int
+    jurisdiction_id: int
+    outfall_id: int | None
+    stage: str
+    due_on: dt.date
+    status: str
+    current_rank: int | None
+    next_rank: int | None
+    next_fire_on: dt.date | None
+    subject_type: str
+    subject_id: str
+
+
+_ROW_FIELDS = (
+    "pk",
+    "jurisdiction_id",
+    "outfall_id",
+    "stage",
+    "due_on",
+    "status",
+    "current_rank",
+    "next_rank",
+    "next_fire_on",
+    "subject_type",
+    "subject_id",
+)
+
+
+def _rows(queryset) -> list[DeadlineRow]:
+    return [DeadlineRow(*values) for values in queryset.values_list(*_ROW_FIELDS)]
 
 
 def sweep(
@@ -364,7 +404,7 @@ def sweep(
     skipped: set[int] = set()
     while max_batches is None or result.batches < max_batches:
         with transaction.atomic():
-            batch = list(
+            batch = _rows(
                 Deadline.objects.select_for_update(skip_locked=True)
                 .filter(next_fire_on__lte=today, status__in=LIVE)
                 .exclude(pk__in=skipped)
@@ -381,7 +421,7 @@ def sweep(
             except Exception:
                 logger.exception("escalation batch failed; retrying row by row")
                 for deadline in batch:
-                    fresh = Deadline.objects.get(pk=deadline.pk)
+                    [fresh] = _rows(Deadline.objects.filter(pk=deadline.pk))
                     try:
                         with transaction.atomic():
                             part = SweepResult()
@@ -401,6 +441,6 @@ def escalate_to_accountability(*, deadline: Deadline, now: dt.datetime | None = 
         raise ValueError("L4 applies to summons follow-up deadlines")
     result = SweepResult()
     with transaction.atomic():
-        locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
-        _process([locked], ladder(), Directory(timezone.localdate(now)), now, result)
+        locked = _rows(Deadline.objects.select_for_update().filter(pk=deadline.pk))
+        _process(locked, ladder(), Directory(timezone.localdate(now)), now, result)
     return result.steps

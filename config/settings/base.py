@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
     },
     "sweep-deadlines": {"task": "workflows.sweep_deadlines", "schedule": 15 * 60.0},
+    "requeue-stuck-emails": {
+        "task": "notifications.requeue_stuck_emails",
+        "schedule": 30 * 60.0,
+    },
 }
 
 # Demo users/cases may be loaded (refused in production settings).
