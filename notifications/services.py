@@ -16,6 +16,7 @@ concurrent transaction writes the same keys.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -162,14 +163,32 @@ def _email_after_commit(notification_id: int) -> Callable[[], None]:
     return send_notification_email
 
 
+@functools.cache
+def _max_lengths() -> dict[str, int]:
+    return {
+        name: Notification._meta.get_field(name).max_length
+        for name in ("kind", "title", "link", "subject_type", "subject_id", "dedupe_key")
+    }
+
+
 def _normalised(spec: NotificationSpec) -> NotificationSpec:
-    # str(): a caller may pass lazy translations; they are stored in the active language
-    spec = replace(
-        spec,
-        **{name: str(getattr(spec, name) or "") for name in _SPEC_TEXT},
-    )
-    field = Notification._meta.get_field
-    if not _KIND.match(spec.kind or "") or len(spec.kind) > field("kind").max_length:
+    """Validate one spec and return it in stored form (text, clipped title, a dedupe key).
+
+    Called for every spec of a bulk call: it copies the spec only when something changes.
+    """
+    limits = _max_lengths()
+    changes = {}
+    for name in _SPEC_TEXT:
+        value = getattr(spec, name)
+        if type(value) is not str:
+            # a caller may pass lazy translations (stored in the active language) or None
+            changes[name] = str(value or "")
+    if type(spec.recipient_id) is not int:
+        changes["recipient_id"] = int(spec.recipient_id)
+    if changes:
+        spec = replace(spec, **changes)
+        changes = {}
+    if not _KIND.match(spec.kind) or len(spec.kind) > limits["kind"]:
         raise ValueError(f"Notification kind must be snake_case, got {spec.kind!r}")
     if not spec.title:
         raise ValueError("A notification needs a title")
@@ -177,16 +196,13 @@ def _normalised(spec: NotificationSpec) -> NotificationSpec:
     if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
         raise ValueError(f"A notification link must be site-relative, got {link!r}")
     for name in ("link", "subject_type", "subject_id", "dedupe_key"):
-        if len(getattr(spec, name)) > field(name).max_length:
+        if len(getattr(spec, name)) > limits[name]:
             raise ValueError(f"Notification {name} is too long: {getattr(spec, name)!r}")
-    title_max = field("title").max_length
-    title = spec.title if len(spec.title) <= title_max else spec.title[: title_max - 1] + "…"
-    return replace(
-        spec,
-        recipient_id=int(spec.recipient_id),
-        title=title,
-        dedupe_key=spec.dedupe_key or f"unique:{uuid.uuid4().hex}",
-    )
+    if len(spec.title) > limits["title"]:
+        changes["title"] = spec.title[: limits["title"] - 1] + "…"
+    if not spec.dedupe_key:
+        changes["dedupe_key"] = f"unique:{uuid.uuid4().hex}"
+    return replace(spec, **changes) if changes else spec
 
 
 def _recipients_wanting_mail(user_ids: set[int]) -> dict[int, bool]:
