@@ -488,6 +488,13 @@ class EvidenceForm(forms.Form):
 # --- transitions ---------------------------------------------------------------------------
 
 
+class TickedTiles(forms.SelectMultiple):
+    """A multiple choice ticked on picture tiles drawn by the template: renders nothing."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return ""
+
+
 class TransitionForm(forms.Form):
     # the state the user saw: a case that moved meanwhile is not changed blindly
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -495,9 +502,16 @@ class TransitionForm(forms.Form):
         label=_("Reason / remarks"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, transition: str, **kwargs):
+    def __init__(self, *args, transition: str, evidence=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.transition = transition
+        if evidence is not None:
+            # proposing for approval: a reason for the approver and the supporting evidence
+            # (ticked on tiles by the template, cases/_pick_evidence.html)
+            self.fields["reason"].required = True
+            self.fields["evidence"] = forms.ModelMultipleChoiceField(
+                queryset=evidence, required=False, widget=TickedTiles
+            )
         if transition == "void":
             self.fields["closure_reason"] = forms.ChoiceField(
                 label=_("Why is the case void?"),

@@ -670,6 +670,7 @@ class OutfallEvent(models.Model):
         PROPOSAL_REJECTED = "proposal_rejected", _("Proposal rejected")
         IMPORTED = "imported", _("Imported from a survey sheet")
         NOTE = "note", _("Note")
+        DOCUMENT_ISSUED = "document_issued", _("Document issued")
 
     outfall = models.ForeignKey(
         Outfall, verbose_name=_("outfall"), on_delete=models.PROTECT, related_name="events"

@@ -2,6 +2,9 @@
 
 - the approval policy: which transitions need a second person's approval, and by whom;
   the workflows module replaces the default with its editable policy table;
+- the proposal backend: where a transition that needs approval is proposed from the case
+  page, and what the case page shows of open proposals (the workflows module's approval
+  processes); without one, such a transition is refused with a clear message;
 - lifecycle hooks: callables told about every applied transition, without `cases`
   importing them. `in_transaction` hooks run inside the transition's transaction (e.g.
   deadlines meet/move with the state); the others run after commit (notifications, tasks).
@@ -38,8 +41,70 @@ def reset_approval_policy() -> None:
     set_approval_policy(default_policy)
 
 
+def approval_policy() -> Callable[[str, object], ApprovalRequirement]:
+    """The provider in force (tests that swap it in restore this one afterwards)."""
+    return _policy
+
+
 def approval_requirement(transition: str, outfall) -> ApprovalRequirement:
     return _policy(transition, outfall)
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    """What the case page shows of a proposal (an approval request) of a higher module."""
+
+    pk: int
+    transition: str  # the transition's public name; "" for a non-transition request
+    title: str
+    status: str  # stable value: pending, approved, rejected, withdrawn
+    status_label: str
+    proposer: str
+    proposed_at: object
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """An extra button on the case page offered by a higher module."""
+
+    label: str
+    url: str
+    icon: str = ""
+    testid: str = ""
+
+
+class ProposalBackend:
+    """Interface of the proposal backend; the workflows module registers an implementation.
+
+    `submit` raises `services.TransitionError` (with the unmet guards' reasons), Http404,
+    PermissionDenied or ValidationError, like the transition service, and writes nothing
+    then.
+    """
+
+    def submit(
+        self, *, actor, outfall, transition: str, reason: str, changes: dict, evidence
+    ) -> ProposalSummary:
+        raise NotImplementedError
+
+    def open_proposals(self, *, user, outfall) -> list[ProposalSummary]:
+        return []
+
+    def case_actions(self, *, user, outfall) -> list[CaseAction]:
+        return []
+
+
+_proposal_backend: ProposalBackend | None = None
+
+
+def set_proposal_backend(backend: ProposalBackend | None) -> None:
+    global _proposal_backend
+    _proposal_backend = backend
+
+
+def proposal_backend() -> ProposalBackend | None:
+    return _proposal_backend
 
 
 @dataclass(frozen=True)

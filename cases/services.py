@@ -503,6 +503,48 @@ def override_decide(
     return locked
 
 
+# --- events recorded for a higher module ------------------------------------------------
+
+RECORDABLE_EVENT_KINDS = frozenset(
+    {
+        OutfallEvent.Kind.PROPOSAL,
+        OutfallEvent.Kind.PROPOSAL_REJECTED,
+        OutfallEvent.Kind.NOTE,
+    }
+)
+
+
+@transaction.atomic
+def outfall_event_record(
+    *,
+    actor: User | None,
+    outfall: Outfall,
+    kind: str,
+    reason: str = "",
+    transition: str = "",
+    diff: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> OutfallEvent:
+    """Put a proposal, a rejection or a note on the case timeline (the approval workflow).
+
+    Only these kinds: the facts of the case itself are written by the services above.
+    """
+    now = _now(now)
+    if kind not in RECORDABLE_EVENT_KINDS:
+        raise ValueError(f"outfall_event_record does not write {kind!r} events")
+    _require(actor, "cases.view_outfall", outfall)
+    return _event(
+        outfall,
+        kind,
+        actor,
+        now,
+        from_state=outfall.state,
+        transition=transition,
+        reason=reason,
+        diff={k: [_jsonable(v) for v in pair] for k, pair in (diff or {}).items()},
+    )
+
+
 # --- plan and evidence ---------------------------------------------------------------------
 
 
@@ -611,6 +653,28 @@ SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
     b"%PDF-": ("application/pdf", ".pdf"),
 }
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def outfall_document_recorded(
+    *,
+    outfall: Outfall,
+    document_number: str,
+    title: str,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> OutfallEvent:
+    """Put an issued official document on the case's timeline (called by the documents
+    module's type registrations, inside the issuing transaction; the issuer was checked)."""
+    return _event(
+        outfall,
+        OutfallEvent.Kind.DOCUMENT_ISSUED,
+        actor,
+        _now(now),
+        reason=f"{document_number}《{title}》",
+    )
 
 
 def sniff_content_type(head: bytes) -> str | None:

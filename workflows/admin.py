@@ -1,8 +1,12 @@
-"""Admin: the editable policy data (milestones, rules, ladder) and read-only records."""
+"""Admin: the editable policy data (milestones, rules, ladder, approval policy) and
+read-only records."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from base.admin import ScopedAdminMixin
+from base.models import Role
 
 from .models import (
     Deadline,
@@ -11,9 +15,11 @@ from .models import (
     EscalationLevel,
     EscalationStep,
     Milestone,
+    Proposal,
     SummonsProposal,
     SummonsProposalItem,
     Supervision,
+    TransitionPolicy,
 )
 
 
@@ -97,3 +103,44 @@ class ProposalItemInline(admin.TabularInline):
 class SummonsProposalAdmin(ReadOnly):
     list_display = ["jurisdiction", "month", "status", "created_at"]
     inlines = [ProposalItemInline]
+
+
+class TransitionPolicyForm(forms.ModelForm):
+    proposer_roles = forms.MultipleChoiceField(
+        label=_("proposer roles"),
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    approver_roles = forms.MultipleChoiceField(
+        label=_("approver roles"),
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = TransitionPolicy
+        fields = ["transition", "requires_approval", "proposer_roles", "approver_roles", "level"]
+
+
+@admin.register(TransitionPolicy)
+class TransitionPolicyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The approval policy (DESIGN.md §4): edits apply to the next proposal or decision."""
+
+    form = TransitionPolicyForm
+    list_display = ["transition", "requires_approval", "proposer_roles", "approver_roles", "level"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["transition"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnly):
+    list_display = ["pk", "kind", "outfall", "transition", "proposer", "decision", "proposed_at"]
+    list_filter = ["kind", "decision"]
+    list_select_related = ["outfall", "proposer"]
+    exclude = ["evidence"]

@@ -19,8 +19,13 @@ class WorkflowsConfig(ModuleConfig):
     def ready(self):
         from cases import registry
 
-        from . import deadlines, security
+        from . import approvals, deadlines, security
 
         security.register_workflows_rules()
         registry.register_event_hook(deadlines.on_case_events)
+        # four-eyes approvals: the policy table answers the lifecycle, override requests
+        # open their approval process, and the case page proposes through us
+        registry.set_approval_policy(approvals.approval_requirement)
+        registry.register_event_hook(approvals.on_case_events)
+        registry.set_proposal_backend(approvals.CaseProposals())
         post_migrate.connect(_sync_data, sender=self, dispatch_uid="workflows.sync_data")

@@ -1,4 +1,5 @@
-"""Editable data of the workflows module: milestones, deadline rules, the escalation ladder.
+"""Editable data of the workflows module: milestones, deadline rules, the escalation ladder,
+the approval policy.
 
 Created when missing, never overwritten: administrators edit these rows in the admin.
 """
@@ -11,7 +12,15 @@ from django.db import transaction
 
 from base.models import Role
 
-from .models import Basis, DeadlineRule, EscalationLevel, Milestone, Stage
+from .models import (
+    ApprovalLevel,
+    Basis,
+    DeadlineRule,
+    EscalationLevel,
+    Milestone,
+    Stage,
+    TransitionPolicy,
+)
 
 # Seed plan 三/四: survey + tracing by 2023-12-31, remediation by 2024-12-31, the management
 # system by 2025-12-31 (DOMAIN.md §8).
@@ -77,6 +86,20 @@ LADDER = [
 ]
 
 
+# DESIGN.md §4: every lifecycle transition is proposed by a county (or city) officer and
+# approved by a county leader who is not the proposer; rule overrides and deadline
+# extensions are approved by a city leader.
+_PROPOSERS = [Role.COUNTY_OFFICER, Role.CITY_OFFICER]
+APPROVAL_POLICIES = [
+    *(
+        (name, _PROPOSERS, [Role.COUNTY_LEADER], ApprovalLevel.COUNTY)
+        for name in ("trace", "classify", "start_remediation", "retain", "close", "void", "reopen")
+    ),
+    (TransitionPolicy.RULE_OVERRIDE, _PROPOSERS, [Role.CITY_LEADER], ApprovalLevel.CITY),
+    (TransitionPolicy.DEADLINE_EXTENSION, _PROPOSERS, [Role.CITY_LEADER], ApprovalLevel.CITY),
+]
+
+
 @transaction.atomic
 def sync_workflows_data() -> None:
     milestones = {}
@@ -94,3 +117,13 @@ def sync_workflows_data() -> None:
         for key in ("recipient_roles",):
             values[key] = [str(r) for r in values.get(key, [])]
         EscalationLevel.objects.get_or_create(code=level["code"], defaults=values)
+    for name, proposers, approvers, level in APPROVAL_POLICIES:
+        TransitionPolicy.objects.get_or_create(
+            transition=name,
+            defaults={
+                "requires_approval": True,
+                "proposer_roles": [str(r) for r in proposers],
+                "approver_roles": [str(r) for r in approvers],
+                "level": level,
+            },
+        )

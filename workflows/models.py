@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
 
 from base.models import Jurisdiction
 
@@ -297,3 +299,195 @@ class SummonsProposalItem(models.Model):
 
     def __str__(self):
         return f"{self.proposal} · {self.outfall}"
+
+
+# --- four-eyes approvals (issue 5) ---------------------------------------------------------
+
+
+class ApprovalLevel(models.TextChoices):
+    COUNTY = "county", _("County level")
+    CITY = "city", _("City level")
+
+
+class TransitionPolicy(models.Model):
+    """Which transition needs a second person's approval, who proposes and who approves.
+
+    Editable data (DESIGN.md §4); the lifecycle's transition service asks it through the
+    policy registry of `cases`. Besides the lifecycle transitions, two rows govern the
+    other approval requests: rule overrides and deadline extensions (city leaders).
+    """
+
+    RULE_OVERRIDE = "rule_override"
+    DEADLINE_EXTENSION = "deadline_extension"
+    SUBJECTS = [
+        ("trace", _("Confirm tracing")),
+        ("classify", _("Confirm classification")),
+        ("start_remediation", _("Start remediation")),
+        ("retain", _("Retain")),
+        ("close", _("Close")),
+        ("void", _("Void (duplicate / not an outfall)")),
+        ("reopen", _("Reopen")),
+        (RULE_OVERRIDE, _("Rule override")),
+        (DEADLINE_EXTENSION, _("Deadline extension")),
+    ]
+    CITY_DECIDED = (RULE_OVERRIDE, DEADLINE_EXTENSION)
+
+    transition = models.CharField(_("transition"), max_length=24, choices=SUBJECTS, unique=True)
+    requires_approval = models.BooleanField(_("requires approval"), default=True)
+    proposer_roles = models.JSONField(_("proposer roles"), default=list, blank=True)
+    approver_roles = models.JSONField(_("approver roles"), default=list, blank=True)
+    level = models.CharField(
+        _("level"), max_length=8, choices=ApprovalLevel.choices, default=ApprovalLevel.COUNTY
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+
+    def __str__(self):
+        return str(self.get_transition_display())
+
+    def clean(self):
+        from base.models import Role
+
+        errors = {}
+        for field in ("proposer_roles", "approver_roles"):
+            unknown = set(getattr(self, field) or []) - set(Role.values)
+            if unknown:
+                errors[field] = _("Unknown roles: %(roles)s") % {
+                    "roles": ", ".join(sorted(unknown))
+                }
+        if self.requires_approval and not self.approver_roles:
+            errors["approver_roles"] = _("Name the roles that approve.")
+        if self.transition in self.CITY_DECIDED and (
+            not self.requires_approval or list(self.approver_roles) != [Role.CITY_LEADER]
+        ):
+            errors["approver_roles"] = _(
+                "Rule overrides and deadline extensions are always approved by a city leader."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Proposal(Process):
+    """An approval request (审批申请): the process of one of the approval flows (flows.py).
+
+    A transition proposal, a rule override or a deadline extension, with its proposer and
+    its decision. At most one open transition proposal and one open extension proposal per
+    outfall, and a decider who is never the proposer: enforced by the database.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", _("State transition")
+        RULE_OVERRIDE = "rule_override", _("Rule override")
+        DEADLINE_EXTENSION = "deadline_extension", _("Deadline extension")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not approved")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    outfall = models.ForeignKey(
+        "cases.Outfall",
+        verbose_name=_("outfall"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    transition = models.CharField(_("transition"), max_length=24, blank=True)
+    from_state = models.CharField(_("state when proposed"), max_length=16, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    evidence = models.ManyToManyField(
+        "cases.Evidence", verbose_name=_("evidence"), blank=True, related_name="+"
+    )
+    override = models.ForeignKey(
+        "cases.OverrideRequest",
+        verbose_name=_("rule override request"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    plan = models.ForeignKey(
+        "cases.RemediationPlan",
+        verbose_name=_("remediation plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    old_date = models.DateField(_("current deadline"), null=True, blank=True)
+    new_date = models.DateField(_("requested deadline"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=Decision.choices, default=Decision.PENDING
+    )
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("approvers reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated to the city at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-process_ptr_id"]
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        permissions = [("decide_proposal", _("Can approve or reject approval requests"))]
+        indexes = [models.Index(fields=["decision", "kind"], name="proposal_decision_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outfall"],
+                condition=Q(decision="pending", kind="transition"),
+                name="proposal_one_open_transition",
+            ),
+            models.UniqueConstraint(
+                fields=["outfall"],
+                condition=Q(decision="pending", kind="deadline_extension"),
+                name="proposal_one_open_extension",
+            ),
+            models.UniqueConstraint(
+                fields=["override"],
+                condition=Q(override__isnull=False),
+                name="proposal_once_per_override",
+            ),
+            # four eyes: whoever approves or rejects is not the proposer (withdrawal is)
+            models.CheckConstraint(
+                condition=Q(decision="withdrawn") | ~Q(decided_by=models.F("proposer")),
+                name="proposal_decider_not_proposer",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="pending", decided_at__isnull=True)
+                | (~Q(decision="pending") & Q(decided_at__isnull=False)),
+                name="proposal_decided_at_iff_decided",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="rejected") | ~Q(decision_reason=""),
+                name="proposal_rejection_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="proposal_reason_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.outfall_id} · {self.get_decision_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.decision == self.Decision.PENDING

@@ -7,6 +7,13 @@ department officers those of the cases their department leads (the case rule of
 cases.security decides). The dashboard shows each user only the counties in their scope.
 Administrators edit the milestones, deadline rules and ladder; nobody edits deadlines by
 hand: they follow the cases and the approved extensions.
+
+Approval requests (审批申请: transition proposals, rule overrides, deadline extensions) are
+seen by everyone who sees their case (the case rule decides). County and city officers
+propose; who may approve is the approval policy (data, edited by administrators): county
+leaders approve a county's transitions, city leaders rule overrides and extensions, never
+their own requests. An approval task is offered only to the holders of an approver role
+over the case's jurisdiction; out of scope it answers 404, like a missing one.
 """
 
 from __future__ import annotations
@@ -28,14 +35,18 @@ _VIEW = [
     "workflows.view_escalationlevel",
     "workflows.view_deadlinerule",
     "workflows.view_deadlinemove",
+    "workflows.view_proposal",
+    "workflows.view_transitionpolicy",
 ]
+_PROPOSE = ["workflows.add_proposal"]
+_DECIDE = ["workflows.decide_proposal"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNTY_OFFICER: _VIEW,
-    Role.COUNTY_LEADER: _VIEW,
+    Role.COUNTY_OFFICER: [*_VIEW, *_PROPOSE],
+    Role.COUNTY_LEADER: [*_VIEW, *_DECIDE],
     Role.DEPARTMENT_OFFICER: _VIEW,
-    Role.CITY_OFFICER: _VIEW,
-    Role.CITY_LEADER: _VIEW,
+    Role.CITY_OFFICER: [*_VIEW, *_PROPOSE],
+    Role.CITY_LEADER: [*_VIEW, *_DECIDE],
     Role.RIVER_CHIEF: _VIEW,
     Role.ADMIN: [
         *_VIEW,
@@ -43,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "workflows.add_milestone",
         "workflows.change_escalationlevel",
         "workflows.change_deadlinerule",
+        "workflows.change_transitionpolicy",
     ],
 }
 
@@ -72,7 +84,8 @@ def register_workflows_rules() -> None:
     register_record_rule("workflows.summonsproposal", _proposal_q)
     register_record_rule("workflows.escalationstep", lambda user: _county_q(user, "deadline__"))
     register_record_rule("workflows.deadlinemove", lambda user: _county_q(user, "deadline__"))
-    for model in ("milestone", "escalationlevel", "deadlinerule"):
+    register_record_rule("workflows.proposal", proposal_scope)
+    for model in ("milestone", "escalationlevel", "deadlinerule", "transitionpolicy"):
         register_record_rule(
             f"workflows.{model}",
             lambda user: Q() if getattr(user, "is_active", False) else _NOTHING,
@@ -84,3 +97,10 @@ def _proposal_q(user) -> Q:
         return Q()
     ids = grant_jurisdiction_ids(user, COUNTY_ROLES)
     return Q(jurisdiction_id__in=ids) if ids else _NOTHING
+
+
+def proposal_scope(user) -> Q:
+    """An approval request is visible wherever its case is."""
+    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
+        return Q()
+    return Q(outfall__in=Outfall.objects.filter(outfall_scope(user)).values("pk"))

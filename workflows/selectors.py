@@ -1,11 +1,14 @@
-"""Reads of the workflows module (scoped): deadlines and the supervision dashboard."""
+"""Reads of the workflows module (scoped): deadlines, the supervision dashboard, approvals."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from base.models import Jurisdiction
 from base.security import scoped
@@ -13,7 +16,16 @@ from cases.choices import EvidenceKind, State
 from cases.models import Evidence, Outfall
 
 from .deadlines import LIVE
-from .models import Deadline, EscalationLevel, Milestone, SummonsProposal, Supervision
+from .models import (
+    Deadline,
+    EscalationLevel,
+    Milestone,
+    Proposal,
+    SummonsProposal,
+    Supervision,
+)
+
+OPEN_TASK = (STATUS.NEW, STATUS.ASSIGNED)
 
 
 def deadline_list(*, user, outfall: Outfall | None = None) -> QuerySet[Deadline]:
@@ -106,3 +118,72 @@ def summons_proposals(*, user, limit: int = 10):
         .annotate(case_count=Count("items"))
         .order_by("-month")[:limit]
     )
+
+
+# --- approval requests (issue 5) -----------------------------------------------------------
+
+
+def _proposals(user) -> QuerySet[Proposal]:
+    open_task = Task.objects.filter(
+        process_id=OuterRef("pk"), flow_task_type="HUMAN", status__in=OPEN_TASK
+    )
+    return (
+        scoped(Proposal.objects.all(), user)
+        .select_related(
+            "outfall__jurisdiction", "outfall__water_body", "proposer", "decided_by", "plan"
+        )
+        .annotate(
+            task_owner_id=Subquery(open_task.values("owner_id")[:1]),
+            task_open=Exists(open_task),
+        )
+    )
+
+
+def proposal_get(*, user, pk) -> Proposal:
+    """One approval request the user may see; missing and out of scope both raise Http404."""
+    try:
+        return _proposals(user).select_related("override").get(pk=pk)
+    except (Proposal.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def proposals_of_case(*, user, outfall: Outfall, only_open: bool = False):
+    qs = _proposals(user).filter(outfall=outfall)
+    if only_open:
+        qs = qs.filter(decision=Proposal.Decision.PENDING)
+    return qs.order_by("-proposed_at", "-pk")
+
+
+def tasks_of(*, user) -> QuerySet[Proposal]:
+    """我的待办: open approval tasks the user has claimed."""
+    from .approvals import in_queue_q
+
+    return (
+        _proposals(user)
+        .filter(in_queue_q(user), decision=Proposal.Decision.PENDING, task_owner_id=user.pk)
+        .order_by("proposed_at", "pk")
+    )
+
+
+def claimable_for(*, user) -> QuerySet[Proposal]:
+    """待领取: open approval tasks nobody has claimed, that the user may decide."""
+    from .approvals import in_queue_q
+
+    return (
+        _proposals(user)
+        .filter(in_queue_q(user), decision=Proposal.Decision.PENDING, task_open=True)
+        .filter(task_owner_id__isnull=True)
+        .order_by("proposed_at", "pk")
+    )
+
+
+def decided_for(*, user) -> QuerySet[Proposal]:
+    """已办: decided (or withdrawn) requests of the cases in the user's scope."""
+    return (
+        _proposals(user).exclude(decision=Proposal.Decision.PENDING).order_by("-decided_at", "-pk")
+    )
+
+
+def submitted_by(*, user) -> QuerySet[Proposal]:
+    """我的申请: the requests the user proposed, open first."""
+    return _proposals(user).filter(proposer=user).order_by("-proposed_at", "-pk")

@@ -26,7 +26,7 @@ from viewflow.urls import AppMenuMixin, Viewset
 
 from base.models import Role
 
-from .. import selectors, services
+from .. import registry, selectors, services
 from ..choices import State
 from ..forms import (
     ClassificationForm,
@@ -235,6 +235,9 @@ EVENT_MODELS = {
     OutfallEvent.Kind.PLAN_EXTENDED: RemediationPlan,
     OutfallEvent.Kind.OVERRIDE_REQUESTED: OverrideRequest,
     OutfallEvent.Kind.OVERRIDE_DECIDED: OverrideRequest,
+    # a deadline extension's proposal names the plan's deadline; a transition's, case fields
+    OutfallEvent.Kind.PROPOSAL: RemediationPlan,
+    OutfallEvent.Kind.PROPOSAL_REJECTED: RemediationPlan,
 }
 EXTRA_DIFF_LABELS = {
     "primary": gettext_lazy("primary"),
@@ -279,7 +282,21 @@ def describe_changes(event: OutfallEvent) -> list[tuple[str, object, object]]:
     return rows
 
 
+PROPOSAL_TITLES = {
+    "deadline_extension": (
+        gettext_lazy("Deadline extension proposed"),
+        gettext_lazy("Deadline extension not approved"),
+    ),
+}
+
+
 def event_title(event: OutfallEvent) -> str:
+    if event.kind in (OutfallEvent.Kind.PROPOSAL, OutfallEvent.Kind.PROPOSAL_REJECTED):
+        if event.transition in PROPOSAL_TITLES:
+            proposed, rejected = PROPOSAL_TITLES[event.transition]
+            return str(proposed if event.kind == OutfallEvent.Kind.PROPOSAL else rejected)
+        if event.transition in TRANSITION_LABELS:
+            return f"{event.get_kind_display()}：{TRANSITION_LABELS[event.transition]}"
     if event.kind == OutfallEvent.Kind.TRANSITION:
         label = TRANSITION_LABELS.get(event.transition, event.transition)
         before = event.get_from_state_display() or EMPTY
@@ -361,15 +378,23 @@ class OutfallDetailView(View):
         plan = selectors.outfall_plan(user=user, outfall=outfall)
         events = list(selectors.outfall_events(user=user, outfall=outfall))
         can_transition = user.has_perm("cases.transition_outfall")
+        backend = registry.proposal_backend()
+        proposals = backend.open_proposals(user=user, outfall=outfall) if backend else []
+        open_transition = next((p for p in proposals if p.transition), None)
         transitions = []
         for check in visible_checks(outfall):
             requirement = approval_requirement(check.name, outfall)
+            public = "retain" if check.name == "retain_compliant" else check.name
             transitions.append(
                 {
                     "check": check,
+                    "public_name": public,
                     "target_label": State(check.target).label,
                     "requires_approval": requirement.required,
                     "approvers": _approver_labels(requirement),
+                    "proposal": open_transition
+                    if open_transition and open_transition.transition == public
+                    else None,
                     "url": reverse(
                         "cases:outfalls:transition",
                         args=[
@@ -397,6 +422,10 @@ class OutfallDetailView(View):
                 for e in reversed(events)
             ],
             "transitions": transitions,
+            "proposals_enabled": backend is not None,
+            "open_proposals": proposals,
+            "open_transition": open_transition,
+            "extra_actions": backend.case_actions(user=user, outfall=outfall) if backend else [],
             "can": {
                 "edit": user.has_perm("cases.change_outfall"),
                 "tracing": user.has_perm("cases.add_tracingrecord"),
@@ -716,7 +745,9 @@ class EvidenceAddView(StepFormView):
 
 
 class TransitionView(StepFormView):
-    """Confirm and apply one transition, only where the policy needs no second person."""
+    """Confirm and apply one transition; where the policy needs a second person's approval,
+    propose it instead (the registered proposal backend: the workflows module's approval
+    process), with a reason and the evidence for the approver."""
 
     permission = "cases.transition_outfall"
     form_class = TransitionForm
@@ -734,12 +765,33 @@ class TransitionView(StepFormView):
             (c for c in visible_checks(self.outfall) if c.name == self.resolved), None
         )
         self.requirement = approval_requirement(self.resolved, self.outfall)
+        self.backend = registry.proposal_backend()
+        self.proposing = self.requirement.required and self.backend is not None
+        self.open_proposals = (
+            [
+                p
+                for p in self.backend.open_proposals(user=request.user, outfall=self.outfall)
+                if p.transition
+            ]
+            if self.proposing
+            else []
+        )
+        self.evidence = (
+            selectors.outfall_evidence(user=request.user, outfall=self.outfall)
+            if self.proposing
+            else None
+        )
         return View.dispatch(self, request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {"transition": self.resolved, "initial": {"expected_state": self.outfall.state}}
+        return {
+            "transition": self.resolved,
+            "initial": {"expected_state": self.outfall.state},
+            "evidence": self.evidence,
+        }
 
     def get_context_data(self, **kwargs):
+        form = kwargs["form"]
         return super().get_context_data(
             title=TRANSITION_LABELS[self.resolved],
             transition_label=TRANSITION_LABELS[self.resolved],
@@ -747,7 +799,13 @@ class TransitionView(StepFormView):
             target_label=State(self.check.target).label if self.check else "",
             requirement=self.requirement,
             approvers=_approver_labels(self.requirement),
-            submit_label=TRANSITION_LABELS[self.resolved],
+            proposing=self.proposing,
+            open_proposals=self.open_proposals,
+            evidence=list(self.evidence) if self.proposing else [],
+            chosen=set(form.data.getlist("evidence")) if form.is_bound else set(),
+            submit_label=_("Submit for approval")
+            if self.proposing
+            else TRANSITION_LABELS[self.resolved],
             **kwargs,
         )
 
@@ -760,6 +818,8 @@ class TransitionView(StepFormView):
                 % {"t": TRANSITION_LABELS[self.resolved], "s": self.outfall.get_state_display()},
             )
             return self.render_form(form, status=422)
+        if self.proposing:
+            return self.propose(request, form)
         if self.requirement.required:
             form.add_error(
                 None,
@@ -803,6 +863,44 @@ class TransitionView(StepFormView):
             return self.render_form(form, status=422)
         messages.success(request, self.success_message % {"state": outfall.get_state_display()})
         return redirect(detail_url(outfall))
+
+    def propose(self, request, form):
+        """Send the transition for approval: nothing of the case changes until approved."""
+        if not form.is_valid():
+            return self.render_form(form, status=422)
+        expected = form.cleaned_data.get("expected_state")
+        if expected and expected != self.outfall.state:
+            form.add_error(
+                None,
+                _("The case changed meanwhile: it is now “%(state)s”. Check it and try again.")
+                % {"state": self.outfall.get_state_display()},
+            )
+            return self.render_form(form, status=409)
+        try:
+            proposal = self.backend.submit(
+                actor=request.user,
+                outfall=self.outfall,
+                transition=self.name,
+                reason=form.cleaned_data["reason"],
+                changes=form.changes(),
+                evidence=form.cleaned_data.get("evidence") or [],
+            )
+        except services.TransitionConflict as error:
+            form.add_error(None, error.message)
+            return self.render_form(form, status=409)
+        except services.TransitionError as error:
+            for message in [error.message, *error.reasons]:
+                form.add_error(None, message)
+            return self.render_form(form, status=422)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render_form(form, status=422)
+        messages.success(
+            request,
+            _("“%(t)s” is proposed: it waits for the approval of a %(roles)s.")
+            % {"t": proposal.title, "roles": _approver_labels(self.requirement)},
+        )
+        return redirect(detail_url(self.outfall))
 
 
 # --- evidence download ---------------------------------------------------------------------

@@ -30,6 +30,7 @@ PROJECT_APPS = [
     "documents",
     "notifications",
     "workflows",
+    "assessments",
 ]
 
 INSTALLED_APPS = [
@@ -177,7 +178,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # seven INFO lines per rendered PDF otherwise
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 VIEWFLOW = {}
@@ -191,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
     },
     "sweep-deadlines": {"task": "workflows.sweep_deadlines", "schedule": 15 * 60.0},
+    # viewflow's database-backed timers: approval reminders and escalations
+    "fire-workflow-timers": {"task": "workflows.fire_workflow_timers", "schedule": 5 * 60.0},
     "requeue-stuck-emails": {
         "task": "notifications.requeue_stuck_emails",
         "schedule": 30 * 60.0,

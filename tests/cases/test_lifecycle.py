@@ -341,6 +341,7 @@ def test_transition_needs_a_valid_second_person(
 
 
 def test_policy_without_approval_lets_the_officer_apply(county_officer, zezhou_outfall):
+    previous = registry.approval_policy()
     registry.set_approval_policy(lambda t, o: registry.ApprovalRequirement(False))
     try:
         outfall = services.outfall_transition(
@@ -350,7 +351,7 @@ def test_policy_without_approval_lets_the_officer_apply(county_officer, zezhou_o
             changes={"closure_reason": "not_an_outfall"},
         )
     finally:
-        registry.reset_approval_policy()
+        registry.set_approval_policy(previous)  # the installed policy (the workflows table)
     assert outfall.state == State.CLOSED
 
 

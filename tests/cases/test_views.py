@@ -80,10 +80,11 @@ def register_payload(**overrides) -> dict:
 
 @pytest.fixture
 def no_approval_policy():
-    """A policy that lets transitions apply directly (the approvals issue fills the real one)."""
+    """A policy that lets transitions apply directly (instead of the workflows policy table)."""
+    previous = registry.approval_policy()
     registry.set_approval_policy(lambda transition, outfall: registry.ApprovalRequirement(False))
     yield
-    registry.reset_approval_policy()
+    registry.set_approval_policy(previous)
 
 
 @pytest.fixture
@@ -356,8 +357,9 @@ def test_case_page_says_which_role_must_approve(county_officer, zezhou_outfall):
     )
     content = logged_in(county_officer).get(url("detail", zezhou_outfall.pk)).content.decode()
     assert "须经县级审核人审批" in content
-    # under the default policy there is no button that applies the transition directly
-    assert url("transition", zezhou_outfall.pk, "trace") not in content
+    # under the default policy the officer proposes the transition instead of applying it
+    assert 'data-testid="propose-trace"' in content
+    assert "提请审批" in content
 
 
 def transition_block(content: str, name: str) -> str:
@@ -745,9 +747,7 @@ def ready_to_trace(outfall, actor):
     return outfall
 
 
-def test_transition_needing_approval_is_refused_with_a_clear_message(
-    county_officer, zezhou_outfall
-):
+def test_transition_needing_approval_needs_a_reason_to_be_proposed(county_officer, zezhou_outfall):
     outfall = ready_to_trace(zezhou_outfall, county_officer)
     before = event_count(outfall)
     response = logged_in(county_officer).post(url("transition", outfall.pk, "trace"), {})
@@ -756,6 +756,19 @@ def test_transition_needing_approval_is_refused_with_a_clear_message(
     outfall.refresh_from_db()
     assert outfall.state == State.SURVEYED
     assert event_count(outfall) == before
+
+
+def test_transition_needing_approval_is_proposed_not_applied(county_officer, zezhou_outfall):
+    outfall = ready_to_trace(zezhou_outfall, county_officer)
+    response = logged_in(county_officer).post(
+        url("transition", outfall.pk, "trace"),
+        {"reason": "已查明责任主体", "expected_state": "surveyed"},
+    )
+    assert response.status_code == 302
+    outfall.refresh_from_db()
+    assert outfall.state == State.SURVEYED
+    event = outfall.events.latest("id")
+    assert (event.kind, event.transition, event.actor) == ("proposal", "trace", county_officer)
 
 
 def test_transition_applies_when_the_policy_needs_no_approval(

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 
@@ -42,6 +43,8 @@ def celery_worker(*, concurrency: int = 1, queues: str = "celery", loglevel: str
         ),
         CELERY_TASK_ALWAYS_EAGER="false",
     )
+    # the worker logs to a file, never to a pipe nobody reads (a full pipe blocks it)
+    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115 - open for the worker's lifetime
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,7 +66,7 @@ def celery_worker(*, concurrency: int = 1, queues: str = "celery", loglevel: str
         ],
         cwd=settings.BASE_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -78,8 +81,8 @@ def celery_worker(*, concurrency: int = 1, queues: str = "celery", loglevel: str
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+        log.close()
+        process.log_path = log.name  # type: ignore[attr-defined]
 
 
 @pytest.fixture
