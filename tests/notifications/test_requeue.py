@@ -12,8 +12,9 @@ def test_stuck_ready_mail_is_requeued_and_sent_once(db):
     # given a mail whose queueing was lost (no on-commit callback ran)
     user = UserFactory(email="officer@example.org")
     old = timezone.now() - dt.timedelta(hours=3)
-    [notification] = notify(recipients=[user], kind="test_kind", title="标题", dedupe_key="k1",
-                            now=old)
+    [notification] = notify(
+        recipients=[user], kind="test_kind", title="标题", dedupe_key="k1", now=old
+    )
     assert notification.email_status == "ready"
     # when the requeue job runs twice
     assert notification_emails_requeue() == 1
