@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -265,10 +266,10 @@ def _remediation(end_date: dt.date, end: dt.datetime) -> dict[int, dict[str, lis
     rows = _fetch(sql, {"end": _dt(end), "end_date": _d(end_date)})
     return {
         row[0]: {
-            "on_time": _as_list(row[1]),
-            "late": _as_list(row[2]),
-            "overdue": _as_list(row[3]),
-            "not_due": _as_list(row[4]),
+            "on_time": sorted(_as_list(row[1])),
+            "late": sorted(_as_list(row[2])),
+            "overdue": sorted(_as_list(row[3])),
+            "not_due": sorted(_as_list(row[4])),
         }
         for row in rows
     }
@@ -446,7 +447,8 @@ def compute_period(
     city = next((j for j in jurisdictions if j.kind == Jurisdiction.Kind.CITY), None)
     city_id = city.pk if city else None
     ladder = ladder_codes()
-    with transaction.atomic():
+    # PostgreSQL's settings are per transaction; SQLite would take its write lock for one
+    with transaction.atomic() if _pg() else nullcontext():
         _tune_for_reporting()
         survey = _survey(ends_on, end)
         reopened = _reopened(start, end)

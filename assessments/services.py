@@ -760,15 +760,26 @@ def assessment_review(
                 raised_by=actor,
                 raised_at=now,
             )
+            checked = None
             if objection.attachment is not None:
-                content_type, ext, sha = _checked_upload(objection.attachment, ATTACHMENT_TYPES)
+                checked = _checked_upload(objection.attachment, ATTACHMENT_TYPES)
                 row.attachment_name = objection.attachment.name[:255]
-                row.attachment_type, row.attachment_sha256 = content_type, sha
-                row.attachment.save(f"{sha[:32]}{ext}", objection.attachment, save=False)
-            rows.append(row)
-        for row in rows:
-            row.full_clean()
-            row.save()
+                row.attachment_type, _ext, row.attachment_sha256 = checked
+            rows.append((row, objection.attachment, checked))
+        # every objection checked: now store the files (removed again if anything fails)
+        stored = []
+        try:
+            for row, attachment, checked in rows:
+                if checked is not None:
+                    row.attachment.save(f"{checked[2][:32]}{checked[1]}", attachment, save=False)
+                    stored.append(row.attachment)
+                row.full_clean()
+                row.save()
+        except Exception:
+            for field in stored:
+                field.delete(save=False)
+            raise
+        rows = [row for row, _attachment, _checked in rows]
         assessment.review_outcome = (
             Assessment.Outcome.OBJECTED if rows else Assessment.Outcome.ACCEPTED
         )

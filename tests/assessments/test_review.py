@@ -2,6 +2,7 @@
 
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -140,18 +141,20 @@ def test_a_township_chief_sees_it_but_does_not_review(zezhou, city_officer):
     assert not Objection.objects.exists()
 
 
-def test_an_objection_needs_a_reason_and_nothing_is_written(zezhou, chief, city_officer):
+def test_an_objection_needs_a_reason_and_nothing_is_written(zezhou, chief, city_officer, settings):
     a = submitted(zezhou, city_officer)
+    photo = SimpleUploadedFile("patrol.png", PNG_BYTES, content_type="image/png")
     with pytest.raises(ValidationError, match="reason"):
         services.assessment_review(
             actor=chief,
             assessment=a,
             objections=[
-                ObjectionInput("patrols", "有理由"),
+                ObjectionInput("patrols", "有理由", photo),
                 ObjectionInput("overdue", "   "),
             ],
         )
     assert not Objection.objects.exists()
+    assert not (Path(settings.MEDIA_ROOT) / "objections").exists()
     assert Assessment.objects.get(pk=a.pk).status == S.IN_REVIEW
 
 

@@ -53,5 +53,8 @@ def login(page, username: str, password: str = "demo-pass-2024") -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("form[data-testid=login-form] button[type=submit]")
+    # wait for the POST's own navigation: "networkidle" can come before it has started on a
+    # loaded machine, and the next goto() would then abort the login
+    with page.expect_navigation():
+        page.click("form[data-testid=login-form] button[type=submit]")
     page.wait_for_load_state("networkidle")
