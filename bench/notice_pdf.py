@@ -47,14 +47,19 @@ def one_page_notice() -> tuple[str, dict]:
 
     from django.utils import timezone
 
+    from base.factories import UserFactory
     from base.models import Jurisdiction
     from documents import registry, services
-    from workflows.models import SummonsProposal
+    from workflows.flows import SummonsFlow
 
-    proposal = SummonsProposal.objects.create(
+    proposal = SummonsFlow.start.run(
         jurisdiction=Jurisdiction.objects.get(code="140525"),
-        month=dt.date(2024, 3, 1),
-        created_at=timezone.now(),
+        cause="排查整治工作滞后",
+        meeting_time="2024年3月12日上午9:00",
+        meeting_place="市生态环境局三楼会议室",
+        contact="王明，0356-2021234",
+        proposer=UserFactory(),
+        proposed_at=timezone.now(),
     )
     document = services.document_issue(
         actor=None,

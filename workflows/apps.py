@@ -19,7 +19,8 @@ class WorkflowsConfig(ModuleConfig):
     def ready(self):
         from cases import registry
 
-        from . import approvals, deadlines, security
+        from . import approvals, deadlines, security, summons
+        from . import registry as workflows_registry
 
         security.register_workflows_rules()
         registry.register_event_hook(deadlines.on_case_events)
@@ -28,4 +29,6 @@ class WorkflowsConfig(ModuleConfig):
         registry.set_approval_policy(approvals.approval_requirement)
         registry.register_event_hook(approvals.on_case_events)
         registry.set_proposal_backend(approvals.CaseProposals())
+        # the ladder's L4 (summons report missed) opens the accountability proposal
+        workflows_registry.register_accountability_handler(summons.on_report_overdue)
         post_migrate.connect(_sync_data, sender=self, dispatch_uid="workflows.sync_data")

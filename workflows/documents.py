@@ -3,13 +3,12 @@
 Collected by `documents.registry.autodiscover()` (DOCUMENT_TYPES below):
 
 - 督办通知书 (`supervision_notice`), about a `Supervision` (ladder L2);
-- 约谈通知书 (`summons_notice`), 约谈会议纪要 (`summons_minutes`) and 问责建议函
-  (`accountability_letter`), about a `SummonsProposal` for now (ladder L3/L4: the county
-  and its overdue cases). The summons and accountability processes will pass their own
-  process records: a builder only needs `subject.jurisdiction` (the county) and, when
-  present, the listed cases (`subject_cases`), so switching `subject_model` to the process
-  model is enough; everything a process collects (time, place, attendees, facts, ...) comes
-  in `context_extra` — see each builder's docstring for its keys.
+- 约谈通知书 (`summons_notice`) and 约谈会议纪要 (`summons_minutes`), about a `Summons`
+  (the summons process, summons.py), and 问责建议函 (`accountability_letter`), about an
+  `Accountability`. A builder needs `subject.jurisdiction` (the county) and the listed
+  cases (`subject_cases`: the summons' L3 proposal items and its hand-picked cases);
+  everything a process collects (time, place, attendees, facts, ...) comes in
+  `context_extra` — see each builder's docstring for its keys.
 
 Every document is put on the timeline of each case it lists (`cases.services.
 outfall_document_recorded`). Users issuing one need a city-level role over the county;
@@ -31,7 +30,7 @@ from cases.models import Outfall
 from documents.registry import DocumentType
 from documents.services import chinese_date
 
-from .models import Stage, SummonsProposal, Supervision
+from .models import Deadline, Stage, SummonsProposal, Supervision
 
 PLAN = "《晋城市入河排污口排查整治工作方案》（晋市政办〔2023〕11号）"
 CITY_BUREAU = "晋城市生态环境局"
@@ -102,6 +101,51 @@ def subject_cases(subject, today: dt.date) -> list[dict]:
             _case_row(i.outfall, i.deadline.stage, i.deadline.due_on, i.days_overdue) for i in items
         ]
     return list(getattr(subject, "document_cases", lambda today: [])(today))
+
+
+def summons_case_rows(summons, today: dt.date) -> list[dict]:
+    """The cases of a summons as printed rows: its proposal's overdue items first, then
+    the cases picked by hand (with their most overdue live deadline, if any)."""
+    rows = subject_cases(summons.summons_proposal, today) if summons.summons_proposal_id else []
+    listed = {row["outfall_id"] for row in rows}
+    for outfall in summons.outfalls.order_by("pk"):
+        if outfall.pk in listed:
+            continue
+        deadline = (
+            Deadline.objects.filter(outfall=outfall, status__in=("open", "missed"))
+            .order_by("due_on")
+            .first()
+        )
+        if deadline is not None:
+            rows.append(
+                _case_row(
+                    outfall, deadline.stage, deadline.due_on, max(0, (today - deadline.due_on).days)
+                )
+            )
+        else:
+            rows.append(
+                {
+                    "code": outfall.code or "",
+                    "name": outfall.name or str(outfall),
+                    "stage": "",
+                    "due": "",
+                    "days_overdue": 0,
+                    "outfall_id": outfall.pk,
+                }
+            )
+    return rows
+
+
+def _summons_url(subject_id) -> str | None:
+    from django.urls import reverse
+
+    return reverse("workflows:summons:detail", args=[subject_id])
+
+
+def _accountability_url(subject_id) -> str | None:
+    from django.urls import reverse
+
+    return reverse("workflows:accountability:detail", args=[subject_id])
 
 
 def _common(subject, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -338,33 +382,36 @@ DOCUMENT_TYPES = [
         code="summons_notice",
         name="约谈通知书",
         label=gettext_lazy("Summons notice"),
-        subject_model="workflows.summonsproposal",
+        subject_model="workflows.summons",
         authority="jincheng_eeb",
         kind="约",
         build_context=summons_notice_context,
         may_issue=may_issue_city_document,
         on_issued=record_on_case_timelines,
+        subject_url=_summons_url,
     ),
     DocumentType(
         code="summons_minutes",
         name="约谈会议纪要",
         label=gettext_lazy("Summons minutes"),
-        subject_model="workflows.summonsproposal",
+        subject_model="workflows.summons",
         authority="jincheng_eeb",
         kind="纪",
         build_context=summons_minutes_context,
         may_issue=may_issue_city_document,
         on_issued=record_on_case_timelines,
+        subject_url=_summons_url,
     ),
     DocumentType(
         code="accountability_letter",
         name="问责建议函",
         label=gettext_lazy("Accountability referral letter"),
-        subject_model="workflows.summonsproposal",
+        subject_model="workflows.accountability",
         authority="jincheng_eeb",
         kind="函",
         build_context=accountability_letter_context,
         may_issue=may_issue_city_document,
         on_issued=record_on_case_timelines,
+        subject_url=_accountability_url,
     ),
 ]

@@ -28,7 +28,7 @@ from viewflow.workflow.lock import SelectForUpdateLock, no_lock
 
 from base.workdays import add_working_days
 
-from .models import Proposal
+from .models import Accountability, Proposal, Summons
 
 REMIND_AFTER_WORKING_DAYS = 5
 ESCALATE_AFTER_WORKING_DAYS = 10
@@ -169,3 +169,76 @@ FLOWS = {
     Proposal.Kind.DEADLINE_EXTENSION: DeadlineExtensionFlow,
 }
 APPROVAL_NODES = [flow_class.approve for flow_class in FLOWS.values()]
+
+
+# --- summons (约谈) and accountability (问责) (issue 6) --------------------------------------
+
+
+class _ProcessSteps:
+    """Started and advanced only by the services of `summons.py` (like the approvals)."""
+
+    lock_impl = database_lock
+
+    def start_process(self, activation, **fields):
+        for name, value in fields.items():
+            setattr(activation.process, name, value)
+        return activation.process
+
+
+class SummonsFlow(_ProcessSteps, flow.Flow):
+    """Summons (约谈)
+
+    A city officer proposes (from an L3 proposal or by hand); a city leader who is not the
+    proposer approves and the notice is issued; service is recorded; the meeting is
+    recorded and its minutes issued; a city officer verifies the implementation report.
+    Not rectified, or the report missed (ladder L4), and the summons is referred for
+    accountability.
+    """
+
+    process_class = Summons
+    process_title = _("Summons")
+
+    start = flow.StartHandle(this.start_process).Next(this.approve)
+    approve = flow.View(None).Annotation(title=_("Approve the summons")).Next(this.approved)
+    approved = (
+        flow.If(lambda activation: activation.process.state != Summons.State.REJECTED)
+        .Then(this.serve)
+        .Else(this.rejected)
+    )
+    serve = flow.View(None).Annotation(title=_("Record the service")).Next(this.meet)
+    meet = flow.View(None).Annotation(title=_("Record the meeting")).Next(this.verify)
+    verify = (
+        flow.View(None).Annotation(title=_("Verify the implementation report")).Next(this.outcome)
+    )
+    outcome = (
+        flow.If(lambda activation: activation.process.state == Summons.State.CLOSED)
+        .Then(this.end)
+        .Else(this.referred)
+    )
+    rejected = flow.End()
+    referred = flow.End()
+    end = flow.End()
+
+
+class AccountabilityFlow(_ProcessSteps, flow.Flow):
+    """Accountability (问责)
+
+    Drafted by the system after a summons failed; a city officer completes and submits it;
+    a city leader who is not the submitter approves and the referral letter (问责建议函) is
+    issued; the outcome is recorded.
+    """
+
+    process_class = Accountability
+    process_title = _("Accountability")
+
+    start = flow.StartHandle(this.start_process).Next(this.submit)
+    submit = flow.View(None).Annotation(title=_("Complete and submit")).Next(this.approve)
+    approve = flow.View(None).Annotation(title=_("Approve the referral")).Next(this.approved)
+    approved = (
+        flow.If(lambda activation: activation.process.state != Accountability.State.REJECTED)
+        .Then(this.record_outcome)
+        .Else(this.rejected)
+    )
+    record_outcome = flow.View(None).Annotation(title=_("Record the outcome")).Next(this.end)
+    rejected = flow.End()
+    end = flow.End()

@@ -491,3 +491,288 @@ class Proposal(Process):
     @property
     def is_open(self) -> bool:
         return self.decision == self.Decision.PENDING
+
+
+# --- summons (约谈) and accountability (问责) (issue 6) --------------------------------------
+
+
+class ServiceMethod(models.TextChoices):
+    """How a notice is served (送达)."""
+
+    IN_PERSON = "in_person", _("Delivered in person (直接送达)")
+    POST = "post", _("By post (邮寄)")
+    ELECTRONIC = "electronic", _("Electronically (电子)")
+    PUBLIC = "public", _("By public announcement (公告)")
+
+
+class Summons(Process):
+    """A summons (约谈) of a county: the process of `SummonsFlow` (flows.py).
+
+    Started from an L3 summons proposal or by hand by a city officer, approved by a city
+    leader who is not the proposer; then the notice is issued, served, the meeting held and
+    its minutes issued, the implementation report is due 30 days later (a `Deadline` of
+    stage `summons_report` on the ladder), and a city officer verifies it. Not rectified, or
+    the report missed (ladder L4), and an accountability proposal follows.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        REJECTED = "rejected", _("Not approved")
+        APPROVED = "approved", _("Notice issued, to be served")
+        SERVED = "served", _("Served, meeting to be held")
+        REPORT_DUE = "report_due", _("Meeting held, report due")
+        CLOSED = "closed", _("Rectified, closed")
+        REFERRED = "referred", _("Referred for accountability")
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    summons_proposal = models.ForeignKey(
+        SummonsProposal,
+        verbose_name=_("summons proposal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="summonses",
+    )
+    outfalls = models.ManyToManyField(
+        "cases.Outfall", verbose_name=_("cases"), blank=True, related_name="summonses"
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    cause = models.TextField(_("cause"))
+    # the notice (约谈通知书): DOMAIN.md §7
+    persons = models.TextField(_("summoned persons and posts"), blank=True)
+    summoned_unit = models.CharField(_("summoned unit"), max_length=100, blank=True)
+    meeting_time = models.CharField(_("time of the meeting"), max_length=100)
+    meeting_place = models.CharField(_("place of the meeting"), max_length=200)
+    conductor = models.CharField(_("conducted by"), max_length=200, blank=True)
+    purpose = models.TextField(_("purpose"), blank=True)
+    materials = models.TextField(_("what to bring"), blank=True)
+    contact = models.CharField(_("issuer contact"), max_length=200)
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    notice = models.ForeignKey(
+        "documents.IssuedDocument",
+        verbose_name=_("notice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # service (送达)
+    service_method = models.CharField(
+        _("service method"), max_length=16, choices=ServiceMethod.choices, blank=True
+    )
+    served_on = models.DateField(_("served on"), null=True, blank=True)
+    receiver = models.CharField(_("received by"), max_length=100, blank=True)
+    receipt = models.FileField(_("receipt"), upload_to="summons/receipts/%Y/", blank=True)
+    receipt_sha256 = models.CharField(_("receipt SHA-256"), max_length=64, blank=True)
+    receipt_content_type = models.CharField(max_length=64, blank=True)
+    served_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("service recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # the meeting (约谈会)
+    met_on = models.DateField(_("meeting date"), null=True, blank=True)
+    met_place = models.CharField(_("meeting place"), max_length=200, blank=True)
+    attendees = models.TextField(_("attendees"), blank=True)
+    problems = models.TextField(_("problems named"), blank=True)
+    requirements = models.TextField(_("rectification requirements"), blank=True)
+    commitments = models.TextField(_("commitments"), blank=True)
+    minutes = models.ForeignKey(
+        "documents.IssuedDocument",
+        verbose_name=_("minutes"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    report_deadline = models.ForeignKey(
+        Deadline,
+        verbose_name=_("report deadline"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # the implementation report and its verification
+    report = models.FileField(
+        _("implementation report"), upload_to="summons/reports/%Y/", blank=True
+    )
+    report_sha256 = models.CharField(_("report SHA-256"), max_length=64, blank=True)
+    report_content_type = models.CharField(max_length=64, blank=True)
+    rectified = models.BooleanField(_("rectified"), null=True, blank=True)
+    verification_note = models.TextField(_("verification"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-process_ptr_id"]
+        verbose_name = _("summons")
+        verbose_name_plural = _("summonses")
+        permissions = [
+            ("propose_summons", _("Can propose summons and accountability")),
+            ("decide_summons", _("Can approve summons and accountability")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["summons_proposal"],
+                condition=Q(summons_proposal__isnull=False) & ~Q(state="rejected"),
+                name="summons_once_per_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposer")),
+                name="summons_decider_not_proposer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} · {self.get_state_display()}"
+
+    def document_cases(self, today):
+        """The cases the documents list (documents' `subject_cases`)."""
+        from .documents import summons_case_rows
+
+        return summons_case_rows(self, today)
+
+
+class Accountability(Process):
+    """An accountability referral (问责建议) after a summons: the process of
+    `AccountabilityFlow`. Drafted by the system (evidence compiled from the cases' events
+    and the summons documents), completed and submitted by a city officer, approved by a
+    city leader who is not the submitter; the 问责建议函 is issued, the outcome recorded."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Awaiting approval")
+        REJECTED = "rejected", _("Not approved")
+        APPROVED = "approved", _("Letter issued, awaiting the outcome")
+        CLOSED = "closed", _("Outcome recorded, closed")
+
+    class Trigger(models.TextChoices):
+        NOT_RECTIFIED = "not_rectified", _("Not rectified after the summons")
+        REPORT_OVERDUE = "report_overdue", _("Implementation report overdue")
+
+    class Handling(models.TextChoices):
+        ADMONITION = "admonition", _("Admonishing talk (诫勉)")
+        APOLOGY = "apology", _("Public apology ordered (责令公开道歉)")
+        TRANSFER = "transfer", _("Transfer from post (调离岗位)")
+        RESIGN_BLAME = "resign_blame", _("Resignation taking the blame (引咎辞职)")
+        RESIGN_ORDERED = "resign_ordered", _("Ordered to resign (责令辞职)")
+        DISMISSAL = "dismissal", _("Removal from office (免职)")
+        DEMOTION = "demotion", _("Demotion (降职)")
+        DISCIPLINARY = "disciplinary", _("Party or administrative sanction (党纪政纪处分)")
+
+    class ReceivingBody(models.TextChoices):
+        DISCIPLINE = "discipline", _("Discipline inspection and supervision commission (纪委监委)")
+        ORGANISATION = "organisation", _("Organisation department (组织部门)")
+
+    summons_process = models.OneToOneField(
+        Summons,
+        verbose_name=_("summons"),
+        on_delete=models.PROTECT,
+        related_name="accountability",
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    facts = models.TextField(_("facts"), blank=True)
+    duty = models.TextField(_("duty breached"), blank=True)
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    officials = models.JSONField(_("officials and posts"), default=list, blank=True)
+    handling = models.CharField(
+        _("proposed handling"), max_length=16, choices=Handling.choices, blank=True
+    )
+    receiving_body = models.CharField(
+        _("receiving body"), max_length=16, choices=ReceivingBody.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"))
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    letter = models.ForeignKey(
+        "documents.IssuedDocument",
+        verbose_name=_("referral letter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outcome_decision = models.TextField(_("decision taken"), blank=True)
+    outcome_form = models.CharField(
+        _("form of accountability"), max_length=16, choices=Handling.choices, blank=True
+    )
+    outcome_on = models.DateField(_("decided on"), null=True, blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("outcome recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-process_ptr_id"]
+        verbose_name = _("accountability proposal")
+        verbose_name_plural = _("accountability proposals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposer")),
+                name="accountability_decider_not_proposer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} · {self.get_state_display()}"
+
+    def document_cases(self, today):
+        from .documents import summons_case_rows
+
+        return summons_case_rows(self.summons_process, today)

@@ -12,7 +12,10 @@ Approval requests (审批申请: transition proposals, rule overrides, deadline 
 seen by everyone who sees their case (the case rule decides). County and city officers
 propose; who may approve is the approval policy (data, edited by administrators): county
 leaders approve a county's transitions, city leaders rule overrides and extensions, never
-their own requests. An approval task is offered only to the holders of an approver role
+their own requests. Summonses (约谈) and accountability proposals (问责) follow their county
+only: county officers and leaders of that county and city officers and leaders see them
+(river chiefs and departments do not); city officers propose, serve, record and verify,
+city leaders approve, never what they proposed. An approval task is offered only to the holders of an approver role
 over the case's jurisdiction; out of scope it answers 404, like a missing one.
 """
 
@@ -38,15 +41,20 @@ _VIEW = [
     "workflows.view_proposal",
     "workflows.view_transitionpolicy",
 ]
+# summons (约谈) and accountability (问责): county officers and leaders see their county's,
+# city officers propose, verify and record, city leaders approve (never their own)
+_SUMMONS_VIEW = ["workflows.view_summons", "workflows.view_accountability"]
+_SUMMONS_PROPOSE = ["workflows.propose_summons"]
+_SUMMONS_DECIDE = ["workflows.decide_summons"]
 _PROPOSE = ["workflows.add_proposal"]
 _DECIDE = ["workflows.decide_proposal"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNTY_OFFICER: [*_VIEW, *_PROPOSE],
-    Role.COUNTY_LEADER: [*_VIEW, *_DECIDE],
+    Role.COUNTY_OFFICER: [*_VIEW, *_PROPOSE, *_SUMMONS_VIEW],
+    Role.COUNTY_LEADER: [*_VIEW, *_DECIDE, *_SUMMONS_VIEW],
     Role.DEPARTMENT_OFFICER: _VIEW,
-    Role.CITY_OFFICER: [*_VIEW, *_PROPOSE],
-    Role.CITY_LEADER: [*_VIEW, *_DECIDE],
+    Role.CITY_OFFICER: [*_VIEW, *_PROPOSE, *_SUMMONS_VIEW, *_SUMMONS_PROPOSE],
+    Role.CITY_LEADER: [*_VIEW, *_DECIDE, *_SUMMONS_VIEW, *_SUMMONS_DECIDE],
     Role.RIVER_CHIEF: _VIEW,
     Role.ADMIN: [
         *_VIEW,
@@ -85,6 +93,8 @@ def register_workflows_rules() -> None:
     register_record_rule("workflows.escalationstep", lambda user: _county_q(user, "deadline__"))
     register_record_rule("workflows.deadlinemove", lambda user: _county_q(user, "deadline__"))
     register_record_rule("workflows.proposal", proposal_scope)
+    register_record_rule("workflows.summons", _proposal_q)
+    register_record_rule("workflows.accountability", _proposal_q)
     for model in ("milestone", "escalationlevel", "deadlinerule", "transitionpolicy"):
         register_record_rule(
             f"workflows.{model}",

@@ -21,6 +21,7 @@ from .models import (
     EscalationLevel,
     Milestone,
     Proposal,
+    Summons,
     SummonsProposal,
     Supervision,
 )
@@ -115,7 +116,16 @@ def recent_supervisions(*, user, limit: int = 10):
 def summons_proposals(*, user, limit: int = 10):
     return (
         scoped(SummonsProposal.objects.select_related("jurisdiction"), user)
-        .annotate(case_count=Count("items"))
+        .annotate(
+            case_count=Count("items"),
+            # the summons taken up from it (a rejected one frees the proposal again)
+            summons_pk=Subquery(
+                Summons.objects.filter(summons_proposal=OuterRef("pk"))
+                .exclude(state=Summons.State.REJECTED)
+                .order_by("-pk")
+                .values("pk")[:1]
+            ),
+        )
         .order_by("-month")[:limit]
     )
 
@@ -187,3 +197,69 @@ def decided_for(*, user) -> QuerySet[Proposal]:
 def submitted_by(*, user) -> QuerySet[Proposal]:
     """我的申请: the requests the user proposed, open first."""
     return _proposals(user).filter(proposer=user).order_by("-proposed_at", "-pk")
+
+
+# --- summons (约谈) and accountability (问责) ------------------------------------------------
+
+
+def summons_list(*, user, state: str = "", county: int | str | None = None):
+    from .models import Summons
+
+    qs = scoped(Summons.objects.select_related("jurisdiction", "proposer", "notice"), user)
+    if state:
+        qs = qs.filter(state=state)
+    if county:
+        qs = qs.filter(jurisdiction_id=county)
+    return qs.order_by("-proposed_at", "-pk")
+
+
+def summons_get(*, user, pk):
+    """One summons in the user's scope; Http404 for missing and forbidden alike."""
+    from .models import Summons
+
+    if not user.has_perm("workflows.view_summons"):
+        raise Http404
+    found = (
+        scoped(Summons.objects.select_related("jurisdiction", "proposer", "decided_by"), user)
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def accountability_list(*, user, state: str = ""):
+    from .models import Accountability
+
+    qs = scoped(Accountability.objects.select_related("jurisdiction", "proposer"), user)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def accountability_get(*, user, pk):
+    from .models import Accountability
+
+    if not user.has_perm("workflows.view_accountability"):
+        raise Http404
+    found = (
+        scoped(
+            Accountability.objects.select_related(
+                "jurisdiction", "summons_process", "proposer", "decided_by", "letter"
+            ),
+            user,
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def summons_counties(*, user):
+    from .models import Summons
+
+    ids = scoped(Summons.objects.all(), user).values("jurisdiction_id")
+    return Jurisdiction.objects.filter(pk__in=ids).order_by("path")

@@ -16,6 +16,15 @@ from .approval_views import (
     TaskListView,
     WithdrawView,
 )
+from .summons_views import (
+    AccountabilityDetailView,
+    AccountabilityStepView,
+    SummonsDetailView,
+    SummonsFileView,
+    SummonsListView,
+    SummonsProposeView,
+    SummonsStepView,
+)
 from .views import DashboardView
 
 
@@ -76,6 +85,32 @@ class ProposalsViewset(AppMenuMixin, Viewset):
         return user.is_authenticated and user.has_perm("workflows.view_proposal")
 
 
+class SummonsViewset(AppMenuMixin, Viewset):
+    """约谈: the summonses in scope, each summons' page and its steps."""
+
+    title = _("Summonses")
+    icon = "record_voice_over"
+    index_path = path("", SummonsListView.as_view(), name="index")
+    propose_path = path("propose/", SummonsProposeView.as_view(), name="propose")
+    detail_path = path("<int:pk>/", SummonsDetailView.as_view(), name="detail")
+    step_path = path("<int:pk>/step/", SummonsStepView.as_view(), name="step")
+    file_path = path("<int:pk>/file/<slug:which>/", SummonsFileView.as_view(), name="file")
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated and user.has_perm("workflows.view_summons")
+
+
+class AccountabilityViewset(Viewset):
+    """问责: each accountability proposal's page (listed on the summons list)."""
+
+    title = _("Accountability")
+    detail_path = path("<int:pk>/", AccountabilityDetailView.as_view(), name="detail")
+    step_path = path("<int:pk>/step/", AccountabilityStepView.as_view(), name="step")
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated and user.has_perm("workflows.view_accountability")
+
+
 class WorkflowsApplication(Application):
     title = _("Supervision")
     icon = "gavel"
@@ -87,5 +122,7 @@ class WorkflowsApplication(Application):
         QueueViewset(app_name="queue"),
         ArchiveViewset(app_name="archive"),
         ProposalsViewset(app_name="proposals"),
+        SummonsViewset(app_name="summons"),
+        AccountabilityViewset(app_name="accountability"),
         DashboardViewset(app_name="dashboard"),
     ]

@@ -6,11 +6,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from base.factories import UserFactory
 from base.models import Jurisdiction
 from cases import factories
 from cases.choices import State
 from documents import services
-from workflows.models import SummonsProposal
+from workflows.flows import AccountabilityFlow, SummonsFlow
+from workflows.models import Summons, SummonsProposal
 
 # the summons notice of the geometry and security tests: two pages and an annex
 SUMMONS_EXTRA = {
@@ -35,12 +37,38 @@ def yangcheng_classified_outfall(other_county_officer):
     return factories.drive_to(outfall, State.CLASSIFIED)
 
 
+def make_summons() -> Summons:
+    """A 泽州县 summons process taken up from an (empty) L3 proposal: the subject of the
+    summons documents. Built by hand: these tests are about documents, not the process
+    (tests/workflows/test_summons.py reaches it through the services)."""
+    county = Jurisdiction.objects.get(code="140525")
+    proposal = SummonsProposal.objects.create(
+        jurisdiction=county, month=dt.date(2024, 3, 1), created_at=timezone.now()
+    )
+    return SummonsFlow.start.run(
+        jurisdiction=county,
+        summons_proposal=proposal,
+        cause="排查整治工作滞后",
+        meeting_time="2024年3月12日上午9:00",
+        meeting_place="晋城市生态环境局三楼会议室",
+        contact="王明，0356-2021234",
+        proposer=UserFactory(),
+        proposed_at=timezone.now(),
+    )
+
+
 @pytest.fixture
-def summons_proposal(db):
-    """An L3 summons proposal for 泽州县 (the subject of summons documents for now)."""
-    return SummonsProposal.objects.create(
-        jurisdiction=Jurisdiction.objects.get(code="140525"),
-        month=dt.date(2024, 3, 1),
+def summons(db):
+    return make_summons()
+
+
+@pytest.fixture
+def accountability(summons):
+    """The accountability proposal of that summons (the subject of 问责建议函)."""
+    return AccountabilityFlow.start.run(
+        summons_process=summons,
+        jurisdiction=summons.jurisdiction,
+        trigger="not_rectified",
         created_at=timezone.now(),
     )
 

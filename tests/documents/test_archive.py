@@ -74,16 +74,14 @@ def test_the_snapshot_is_what_was_printed(signboard, classified_outfall):
     assert signboard.subject_id == classified_outfall.pk
 
 
-def test_a_render_error_marks_the_document_failed_and_keeps_its_number(
-    summons_proposal, monkeypatch, issue
-):
+def test_a_render_error_marks_the_document_failed_and_keeps_its_number(summons, monkeypatch, issue):
     from documents import rendering
 
     def broken(html, **kwargs):
         raise ValueError("layout exploded")
 
     monkeypatch.setattr(rendering, "html_to_pdf", broken)
-    document = issue(actor=None, doctype="summons_notice", subject=summons_proposal)
+    document = issue(actor=None, doctype="summons_notice", subject=summons)
     assert document.status == IssuedDocument.Status.FAILED
     assert "layout exploded" in document.render_error
     assert not document.file
@@ -113,11 +111,9 @@ def test_a_role_without_the_permission_cannot_issue(classified_outfall, county_l
     assert not IssuedDocument.objects.exists()
 
 
-def test_a_county_officer_cannot_issue_a_city_summons(summons_proposal, county_officer):
+def test_a_county_officer_cannot_issue_a_city_summons(summons, county_officer):
     with pytest.raises(PermissionDenied):
-        services.document_issue(
-            actor=county_officer, doctype="summons_notice", subject=summons_proposal
-        )
+        services.document_issue(actor=county_officer, doctype="summons_notice", subject=summons)
     assert not IssuedDocument.objects.exists()
 
 
@@ -171,9 +167,9 @@ def test_the_verification_page_404s_for_unknown_tokens(client, signboard, token)
     assert client.get(reverse("document_verify", args=[token])).status_code == 404
 
 
-def test_the_verification_page_404s_before_the_pdf_exists(client, summons_proposal):
+def test_the_verification_page_404s_before_the_pdf_exists(client, summons):
     pending = services.document_issue(
-        actor=None, doctype="summons_notice", subject=summons_proposal
+        actor=None, doctype="summons_notice", subject=summons
     )  # no after-commit: still rendering
     assert client.get(reverse("document_verify", args=[pending.token])).status_code == 404
 
@@ -244,10 +240,8 @@ def test_the_archive_lists_only_documents_in_scope(
     assert theirs.number not in response.content.decode()
 
 
-def test_the_archive_filters_by_type_and_year(
-    client, city_leader, signboard, summons_proposal, issue
-):
-    notice = issue(actor=city_leader, doctype="summons_notice", subject=summons_proposal)
+def test_the_archive_filters_by_type_and_year(client, city_leader, signboard, summons, issue):
+    notice = issue(actor=city_leader, doctype="summons_notice", subject=summons)
     client.force_login(city_leader)
     url = reverse("documents:archive:index")
     by_type = client.get(url, {"doctype": "summons_notice"}).context["rows"]
@@ -291,12 +285,8 @@ def test_issuing_for_a_case_out_of_scope_answers_404(
     assert not IssuedDocument.objects.exists()
 
 
-def test_types_that_need_input_cannot_be_issued_from_the_generic_view(
-    client, city_leader, summons_proposal
-):
+def test_types_that_need_input_cannot_be_issued_from_the_generic_view(client, city_leader, summons):
     client.force_login(city_leader)
-    response = client.post(
-        reverse("documents:archive:issue", args=["summons_notice", summons_proposal.pk])
-    )
+    response = client.post(reverse("documents:archive:issue", args=["summons_notice", summons.pk]))
     assert response.status_code == 404
     assert not IssuedDocument.objects.exists()

@@ -30,11 +30,11 @@ TEXT_BOTTOM = (37 + 225) * MM
 
 
 @pytest.fixture
-def notice(summons_proposal, city_leader, issue):
+def notice(summons, city_leader, issue):
     document = issue(
         actor=city_leader,
         doctype="summons_notice",
-        subject=summons_proposal,
+        subject=summons,
         context_extra=SUMMONS_EXTRA,
     )
     assert document.status == IssuedDocument.Status.ISSUED, document.render_error

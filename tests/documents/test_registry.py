@@ -10,9 +10,9 @@ from documents.templatetags.documents_tags import cn_number, signer_offset, titl
 
 EXPECTED = {
     "outfall_signboard": ("cases.outfall", "标"),
-    "summons_notice": ("workflows.summonsproposal", "约"),
-    "summons_minutes": ("workflows.summonsproposal", "纪"),
-    "accountability_letter": ("workflows.summonsproposal", "函"),
+    "summons_notice": ("workflows.summons", "约"),
+    "summons_minutes": ("workflows.summons", "纪"),
+    "accountability_letter": ("workflows.accountability", "函"),
     "supervision_notice": ("workflows.supervision", "督"),
 }
 
@@ -43,7 +43,7 @@ def test_a_plain_mapping_registers_like_a_dataclass():
     spec = {**registry.get("summons_notice").__dict__, "code": "test_mapping_type"}
     try:
         assert registry.register(spec).code == "test_mapping_type"
-        assert registry.get("test_mapping_type").subject_model == "workflows.summonsproposal"
+        assert registry.get("test_mapping_type").subject_model == "workflows.summons"
     finally:
         registry.unregister("test_mapping_type")
 

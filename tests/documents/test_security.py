@@ -67,7 +67,7 @@ def secret_file(tmp_path):
 
 @pytest.mark.django_db
 def test_markup_in_user_text_is_printed_not_fetched(
-    summons_proposal, city_leader, issue, caplog, secret_file
+    summons, city_leader, issue, caplog, secret_file
 ):
     # given a notice whose user-entered text carries markup pointing at local files
     caplog.set_level(logging.WARNING, logger="documents.rendering")
@@ -76,7 +76,7 @@ def test_markup_in_user_text_is_printed_not_fetched(
     document = issue(
         actor=city_leader,
         doctype="summons_notice",
-        subject=summons_proposal,
+        subject=summons,
         context_extra={"cause": f"经查{hostile}。", "place": hostile},
     )
     assert document.status == IssuedDocument.Status.ISSUED, document.render_error

@@ -55,17 +55,18 @@ def test_a_supervision_notice_goes_to_the_county_and_onto_the_case_timeline(
     assert document.number in event.reason
 
 
-def test_a_summons_notice_lists_its_cases_in_an_annex(
-    summons_proposal, overdue_outfall, city_leader, issue
-):
+def test_a_summons_notice_lists_its_cases_in_an_annex(summons, overdue_outfall, city_leader, issue):
     deadline = Deadline.objects.get(outfall=overdue_outfall, stage=Stage.SURVEY_TRACING)
     SummonsProposalItem.objects.create(
-        proposal=summons_proposal, deadline=deadline, outfall=overdue_outfall, days_overdue=40
+        proposal=summons.summons_proposal,
+        deadline=deadline,
+        outfall=overdue_outfall,
+        days_overdue=40,
     )
     document = issue(
         actor=city_leader,
         doctype="summons_notice",
-        subject=summons_proposal,
+        subject=summons,
         context_extra={"time": "2024年3月12日上午9:00", "place": "市生态环境局三楼会议室"},
     )
     printed = _printed(document)
@@ -83,11 +84,11 @@ def test_a_summons_notice_lists_its_cases_in_an_annex(
     ).exists()
 
 
-def test_minutes_list_attendance_without_a_seal(summons_proposal, city_leader, issue):
+def test_minutes_list_attendance_without_a_seal(summons, city_leader, issue):
     document = issue(
         actor=city_leader,
         doctype="summons_minutes",
-        subject=summons_proposal,
+        subject=summons,
         context_extra={
             "date": dt.date(2024, 3, 12),
             "problems": "进度滞后\n溯源不彻底",
@@ -109,11 +110,11 @@ def test_minutes_list_attendance_without_a_seal(summons_proposal, city_leader, i
     assert "晋城市生态环境局\n" not in printed  # no 署名 (and so no seal) on minutes
 
 
-def test_an_accountability_letter_uses_the_letter_format(summons_proposal, city_leader, issue):
+def test_an_accountability_letter_uses_the_letter_format(accountability, city_leader, issue):
     document = issue(
         actor=city_leader,
         doctype="accountability_letter",
-        subject=summons_proposal,
+        subject=accountability,
         context_extra={
             "facts": ["约谈后仍未整改。"],
             "officials": [{"name": "李强", "post": "泽州县人民政府副县长"}],

@@ -10,12 +10,10 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
-from base.models import Jurisdiction
 from documents import selectors, services
 from documents.models import IssuedDocument
-from workflows.models import SummonsProposal
+from tests.documents.conftest import make_summons
 
 from .conftest import celery_worker
 
@@ -31,11 +29,8 @@ MARCH_2024 = dt.datetime(2024, 3, 5, 10, 0, tzinfo=CST)
 
 @pytest.fixture
 def proposal(db):
-    return SummonsProposal.objects.create(
-        jurisdiction=Jurisdiction.objects.get(code="140525"),
-        month=dt.date(2024, 3, 1),
-        created_at=timezone.now(),
-    )
+    """The summons the notices are about (named for the L3 proposal it was taken up from)."""
+    return make_summons()
 
 
 @pytest.fixture
