@@ -24,40 +24,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from base.models import Jurisdiction, RiverChiefAppointment, RiverSegment
+from base.models import AppendOnlyModel, Jurisdiction, RiverChiefAppointment, RiverSegment
 
 
 class PeriodKind(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
     YEAR = "year", _("Year")
-
-
-# --- append-only / immutable helpers -------------------------------------------------------
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError(f"{self.model._meta.label} is append-only.")
-
-    def delete(self):
-        raise PermissionError(f"{self.model._meta.label} is append-only.")
-
-
-class AppendOnlyModel(models.Model):
-    """Rows are written once: no update, no delete (a PostgreSQL trigger refuses them too)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and type(self)._base_manager.filter(pk=self.pk).exists():
-            raise PermissionError(f"{self._meta.label} is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError(f"{self._meta.label} is append-only.")
 
 
 # --- patrols -------------------------------------------------------------------------------

@@ -296,3 +296,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.hostname
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError(f"{self.model._meta.label} is append-only.")
+
+    def delete(self):
+        raise PermissionError(f"{self.model._meta.label} is append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once: no update, no delete (audit trails, objections, formula versions).
+
+    The ORM refuses here; the owning module adds a PostgreSQL trigger for raw SQL.
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and type(self)._base_manager.filter(pk=self.pk).exists():
+            raise PermissionError(f"{self._meta.label} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self._meta.label} is append-only.")

@@ -16,6 +16,7 @@ from viewflow.forms import Column, FieldSet, Layout, Row
 from base.models import Department, Jurisdiction, RiverSegment, WaterBody
 from base.security import grant_jurisdiction_ids, scoped
 
+from . import services
 from .choices import Disposition, EvidenceKind, State
 from .models import Category, Outfall, ResponsibleEntity, Subtype, TracingRecord
 from .rules import RULES
@@ -129,40 +130,10 @@ class OutfallFilterForm(forms.Form):
 
 # --- register / edit -----------------------------------------------------------------------
 
+# The survey facts an officer types in: the service's editable fields less the case's
+# assignments (officer, lead department), which have their own steps.
 OUTFALL_FORM_FIELDS = [
-    "name",
-    "national_code",
-    "jurisdiction",
-    "town",
-    "village",
-    "landmark",
-    "longitude",
-    "latitude",
-    "water_body",
-    "segment",
-    "entry_mode",
-    "discharge_pattern",
-    "daily_volume",
-    "main_pollutants",
-    "is_discharging",
-    "colour",
-    "odour",
-    "survey_level",
-    "survey_date",
-    "surveyors",
-    "source",
-    "remarks",
-    "in_drinking_water_zone",
-    "in_spring_zone",
-    "in_nature_reserve",
-    "in_red_line",
-    "in_basic_farmland",
-    "in_other_protected",
-    "in_sewer_coverage",
-    "in_industrial_park",
-    "is_inflow_overflow",
-    "is_new_or_changed",
-    "is_historical",
+    f for f in services.EDITABLE_FIELDS if f not in {"assigned_officer", "lead_department"}
 ]
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
-from base.models import Department, Jurisdiction, RiverSegment, WaterBody
+from base.models import AppendOnlyModel, Department, Jurisdiction, RiverSegment, WaterBody
 
 from .choices import Disposition, EvidenceKind, State
 from .lifecycle import OutfallLifecycle
@@ -642,15 +642,7 @@ class OverrideRequest(models.Model):
         return f"{self.outfall} · {self.rule} · {self.get_status_display()}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The outfall audit trail is append-only.")
-
-    def delete(self):
-        raise PermissionError("The outfall audit trail is append-only.")
-
-
-class OutfallEvent(models.Model):
+class OutfallEvent(AppendOnlyModel):
     """Append-only audit trail of a case. PostgreSQL refuses UPDATE/DELETE by trigger."""
 
     class Kind(models.TextChoices):
@@ -699,8 +691,6 @@ class OutfallEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     diff = models.JSONField(_("changes"), default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("outfall event")
@@ -709,11 +699,3 @@ class OutfallEvent(models.Model):
 
     def __str__(self):
         return f"{self.outfall_id} · {self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The outfall audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The outfall audit trail is append-only.")
