@@ -19,6 +19,19 @@ def _sync_after_last_migration(sender, app_config=None, using="default", **kwarg
     sync_roles()
 
 
+def _ensure_filesystem_broker_folders():
+    # the embedded default's broker is a folder; kombu fails on publish if it is missing
+    import os
+
+    from django.conf import settings
+
+    if str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("filesystem"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            if options.get(key):
+                os.makedirs(options[key], exist_ok=True)
+
+
 class BaseModuleConfig(ModuleConfig):
     default = True
     name = "base"
@@ -27,6 +40,8 @@ class BaseModuleConfig(ModuleConfig):
 
     def ready(self):
         from . import checks, security
+
+        _ensure_filesystem_broker_folders()
 
         checks.register()
         security.register_base_rules()
