@@ -48,6 +48,7 @@ test-integration: deps-test messages
 	  CELERY_TASK_ALWAYS_EAGER=false $(PY) -m pytest -m integration tests/integration $(PYTEST_ARGS)
 
 lint: deps
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports

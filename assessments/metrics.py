@@ -16,8 +16,9 @@ at or before the end of the period's last day (`cutoff`, local midnight after `e
   date, each case at the highest escalation level fired for them before the cutoff
   (`EscalationStep.fired_at`); a reminder (L0) or nothing is "not escalated".
 - summons: the summons proposals (约谈建议, ladder L3 and assessment rankings) of months in
-  the period, created before the cutoff. The summons process itself comes later, so held
-  summons are counted as proposals and none is recorded as rectified yet.
+  the period, created before the cutoff; of those, the ones whose summons meeting was held
+  by the period's end, and the ones whose implementation report was verified as rectified
+  before it (workflows.Summons); the others count as unrectified.
 - patrols: patrols dated in the period (and recorded within `PATROL_RECORDING_GRACE_DAYS`
   after it) against each appointment in force during the period whose level has a
   requirement (`PatrolRequirement`); a chief's patrols count up to what is required.
@@ -53,6 +54,7 @@ from workflows.models import (
     EscalationLevel,
     EscalationStep,
     Stage,
+    Summons,
     SummonsProposal,
     SummonsProposalItem,
 )
@@ -69,7 +71,7 @@ BASE_NUMBERS = {
     "survey_trace": ("registered", "voided", "traced", "untraced"),
     "remediation": ("on_time", "late", "overdue", "not_due"),
     "overdue": (NOT_ESCALATED, "total"),
-    "summons": ("proposed", "rectified", "unrectified"),
+    "summons": ("proposed", "held", "rectified", "unrectified"),
     "patrols": ("required", "credited", "done", "missing"),
     "reopened": ("reopened",),
 }
@@ -82,13 +84,18 @@ COMPOSITE = {
         "survey_trace.voided",
     ),
     "summons.proposed": ("summons.proposals",),
-    "summons.unrectified": ("summons.proposals",),
     "summons.cases": ("summons.cases",),
     "patrols.done": ("patrols.patrols",),
     "patrols.credited": ("patrols.patrols",),
 }
 # what the ids of a set are (default: outfall cases)
-SET_KINDS = {"summons.proposals": "summons_proposal", "patrols.patrols": "patrol"}
+SET_KINDS = {
+    "summons.proposals": "summons_proposal",
+    "summons.held": "summons_proposal",
+    "summons.rectified": "summons_proposal",
+    "summons.unrectified": "summons_proposal",
+    "patrols.patrols": "patrol",
+}
 
 
 def ladder_codes() -> list[tuple[int, str]]:
@@ -349,8 +356,24 @@ def _summons(start_date: dt.date, end_date: dt.date, end: dt.datetime):
     ).values_list("proposal__jurisdiction_id", "outfall_id")
     for jurisdiction_id, outfall_id in items:
         result[jurisdiction_id]["cases"].append(outfall_id)
+    # what became of each proposal by the period's end: the summons meeting held, and the
+    # implementation report verified as rectified
+    held, rectified = set(), set()
+    for proposal_id, met_on, is_rectified, verified_at in Summons.objects.filter(
+        summons_proposal__in=proposals
+    ).values_list("summons_proposal_id", "met_on", "rectified", "verified_at"):
+        if met_on and met_on <= end_date:
+            held.add(proposal_id)
+        if is_rectified and verified_at and verified_at < end:
+            rectified.add(proposal_id)
     return {
-        j: {"proposals": v["proposals"], "cases": sorted(set(v["cases"]))}
+        j: {
+            "proposals": v["proposals"],
+            "held": [p for p in v["proposals"] if p in held],
+            "rectified": [p for p in v["proposals"] if p in rectified],
+            "unrectified": [p for p in v["proposals"] if p not in rectified],
+            "cases": sorted(set(v["cases"])),
+        }
         for j, v in result.items()
     }
 
@@ -469,6 +492,8 @@ def compute_period(
         )
         sets.update({f"overdue.{k}": od.get(k, []) for k in empty_overdue})
         sets["summons.proposals"] = sm.get("proposals", [])
+        for key in ("held", "rectified", "unrectified"):
+            sets[f"summons.{key}"] = sm.get(key, [])
         sets["summons.cases"] = sm.get("cases", [])
         sets["reopened.reopened"] = reopened.get(jurisdiction_id, [])
         return sets
@@ -509,13 +534,12 @@ def compute_period(
                 **{k: n[f"overdue.{k}"] for k in empty_overdue},
                 "total": sum(n[f"overdue.{k}"] for k in empty_overdue),
             },
-            # the summons process is not built yet: proposals stand for summons held and
-            # nothing is recorded as rectified
             "summons": {
                 "proposed": proposed,
-                "rectified": 0,
-                "unrectified": proposed,
-                "rectification_recorded": False,
+                "held": n["summons.held"],
+                "rectified": n["summons.rectified"],
+                "unrectified": n["summons.unrectified"],
+                "rectification_recorded": True,
             },
             "patrols": {
                 "required": patrol["required"],

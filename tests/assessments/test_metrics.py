@@ -31,9 +31,10 @@ def test_zezhou_numbers_match_the_hand_computed_values(scenario):
         "overdue": {"none": 1, "L1": 1, "L2": 1, "L3": 3, "L4": 0, "total": 6},
         "summons": {
             "proposed": 2,
+            "held": 0,
             "rectified": 0,
             "unrectified": 2,
-            "rectification_recorded": False,
+            "rectification_recorded": True,
         },
         "patrols": {"required": 2, "credited": 1, "done": 2, "missing": 1},
         "reopened": {"reopened": 1},
