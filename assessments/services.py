@@ -10,7 +10,6 @@ de-duplication keys.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from viewflow.workflow.status import STATUS
 
 from base.models import Jurisdiction, RiverChiefAppointment, RiverSegment, Role, RoleGrant, User
 from base.security import holds_role_over
+from base.uploads import check_upload
 from cases import services as case_services
 from cases.choices import EvidenceKind
 from cases.models import Outfall, OutfallEvent
@@ -106,29 +106,8 @@ def _holders(roles: Iterable[str], jurisdiction: Jurisdiction) -> list[int]:
 
 def _checked_upload(file: UploadedFile, allowed: Sequence[str]) -> tuple[str, str, str]:
     """Content type (sniffed), extension and SHA-256 of an upload; refuses others."""
-    limit = settings.OUTFALLS_EVIDENCE_MAX_BYTES
-    if file.size > limit:
-        raise ValidationError(
-            _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576, 1)}
-        )
-    if file.size == 0:
-        raise ValidationError(_("The file is empty."))
-    file.seek(0)
-    content_type = case_services.sniff_content_type(file.read(16))
-    if content_type not in allowed:
-        raise ValidationError(
-            _("Only JPEG and PNG photos are accepted.")
-            if "application/pdf" not in allowed
-            else _("Only JPEG, PNG and PDF files are accepted.")
-        )
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
-    ext = next(e for _sig, (ct, e) in case_services.SIGNATURES.items() if ct == content_type)
-    return content_type, ext, digest.hexdigest()
+    upload = check_upload(file, allowed=allowed)
+    return upload.content_type, upload.ext, upload.sha256
 
 
 def _check_coordinates(longitude, latitude) -> None:

@@ -63,7 +63,7 @@ def _department_name(jurisdiction: Jurisdiction, kind: str) -> str:
     return f"{prefix}{DEPARTMENT_NAMES[kind]}"
 
 
-def _upsert(model, lookup: dict, values: dict):
+def upsert(model, lookup: dict, values: dict):
     obj, created = model.objects.get_or_create(**lookup, defaults=values)
     if not created:
         changed = [k for k, v in values.items() if getattr(obj, k) != v]
@@ -81,13 +81,13 @@ def sync_reference_data() -> None:
     for code, name, kind, parent_code, local in JURISDICTIONS:
         parent = by_code.get(parent_code) if parent_code else None
         path = f"{parent.path if parent else '/'}{code}/"
-        by_code[code] = _upsert(
+        by_code[code] = upsert(
             Jurisdiction,
             {"code": code},
             {"name": name, "kind": kind, "parent": parent, "is_local_code": local, "path": path},
         )
     waters = {
-        slug: _upsert(
+        slug: upsert(
             WaterBody,
             {"slug": slug},
             {"name": name, "basin": basin, "kind": kind, "target_class": target},
@@ -95,7 +95,7 @@ def sync_reference_data() -> None:
         for slug, name, basin, kind, target in WATER_BODIES
     }
     for slug, water_slug, jurisdiction_code, name in SEGMENTS:
-        _upsert(
+        upsert(
             RiverSegment,
             {"slug": slug},
             {
@@ -106,7 +106,7 @@ def sync_reference_data() -> None:
         )
     for jurisdiction in by_code.values():
         for kind in DEPARTMENT_NAMES:
-            _upsert(
+            upsert(
                 Department,
                 {"code": f"{jurisdiction.code}-{kind}"},
                 {

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from base.data import upsert
+
 from .choices import Disposition, EvidenceKind
 from .models import Category, ChecklistItem, Subtype
 
@@ -154,10 +156,4 @@ def sync_cases_reference_data() -> None:
             "only_inflow_overflow": item.get("only_inflow_overflow", False),
             "evidence_kinds": [str(k) for k in item["evidence_kinds"]],
         }
-        obj, created = ChecklistItem.objects.get_or_create(code=item["code"], defaults=defaults)
-        if not created:
-            changed = [k for k, v in defaults.items() if getattr(obj, k) != v]
-            for k in changed:
-                setattr(obj, k, defaults[k])
-            if changed:
-                obj.save(update_fields=changed)
+        upsert(ChecklistItem, {"code": item["code"]}, defaults)

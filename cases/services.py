@@ -9,11 +9,9 @@ system (imports by an operator command, tasks).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -25,6 +23,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from base.models import Department, User
 from base.security import holds_role_over
+from base.uploads import check_upload
 
 from . import registry
 from .choices import Disposition, EvidenceKind, State
@@ -647,14 +646,6 @@ def plan_extend(
     return extension
 
 
-# Accepted uploads, by content signature (not by the client's name or type).
-SIGNATURES = {
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-    b"%PDF-": ("application/pdf", ".pdf"),
-}
-
-
 # --- documents ---------------------------------------------------------------------------
 
 
@@ -677,13 +668,6 @@ def outfall_document_recorded(
     )
 
 
-def sniff_content_type(head: bytes) -> str | None:
-    for signature, (content_type, _ext) in SIGNATURES.items():
-        if head.startswith(signature):
-            return content_type
-    return None
-
-
 @transaction.atomic
 def evidence_add(
     *,
@@ -701,40 +685,21 @@ def evidence_add(
     _require(actor, "cases.add_evidence", outfall)
     if kind not in EvidenceKind.values:
         raise ValidationError({"kind": _("Choose a valid evidence kind.")})
-    limit = settings.OUTFALLS_EVIDENCE_MAX_BYTES
-    if file.size > limit:
-        raise ValidationError(
-            {
-                "file": _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576, 1)}
-            }
-        )
-    if file.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    file.seek(0)
-    content_type = sniff_content_type(file.read(16))
-    if content_type is None:
-        raise ValidationError({"file": _("Only JPEG, PNG and PDF files are accepted.")})
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
+    upload = check_upload(file, field="file")
     evidence = Evidence(
         outfall=outfall,
         kind=kind,
         original_name=file.name[:255],
-        content_type=content_type,
+        content_type=upload.content_type,
         size=file.size,
-        sha256=digest.hexdigest(),
+        sha256=upload.sha256,
         taken_at=taken_at,
         longitude=longitude,
         latitude=latitude,
         description=description,
         uploaded_by=actor,
     )
-    ext = next(e for sig, (ct, e) in SIGNATURES.items() if ct == content_type)
-    evidence.file.save(f"{digest.hexdigest()[:32]}{ext}", file, save=False)
+    evidence.file.save(f"{upload.sha256[:32]}{upload.ext}", file, save=False)
     try:
         evidence.full_clean()
         evidence.save()

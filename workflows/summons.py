@@ -22,11 +22,9 @@ rendered after commit; notifications carry de-duplication keys.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -37,10 +35,11 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from base import uploads
 from base.models import Jurisdiction, Role, RoleGrant, User
 from base.security import holds_role_over, scoped
+from base.uploads import CheckedUpload
 from cases.models import Outfall, OutfallEvent
-from cases.services import SIGNATURES, sniff_content_type
 from documents.models import IssuedDocument
 from documents.services import chinese_date, document_issue
 from notifications.services import notify
@@ -174,31 +173,11 @@ def _require_step(process, state: str, node) -> Task:
     return task
 
 
-def check_upload(file: UploadedFile, field: str) -> tuple[str, str]:
-    """Type (by content, not name) and size of an uploaded receipt or report, like
-    evidence: JPEG, PNG or PDF up to the evidence limit. Returns (content type, sha256)."""
+def check_upload(file: UploadedFile, field: str) -> CheckedUpload:
+    """A receipt or report is checked like evidence: JPEG, PNG or PDF up to the limit."""
     if file is None:
         raise ValidationError({field: _("Upload the file.")})
-    limit = settings.OUTFALLS_EVIDENCE_MAX_BYTES
-    if file.size > limit:
-        raise ValidationError(
-            {
-                field: _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576, 1)}
-            }
-        )
-    if file.size == 0:
-        raise ValidationError({field: _("The file is empty.")})
-    file.seek(0)
-    content_type = sniff_content_type(file.read(16))
-    if content_type is None:
-        raise ValidationError({field: _("Only JPEG, PNG and PDF files are accepted.")})
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
-    return content_type, digest.hexdigest()
+    return uploads.check_upload(file, field=field)
 
 
 # --- reads used by the services (scoped) ---------------------------------------------------
@@ -439,7 +418,7 @@ def summons_serve(
     if served_on > timezone.localdate(now):
         raise ValidationError({"served_on": _("The date of service cannot be in the future.")})
     receiver = _text(receiver, "receiver")
-    content_type, sha256 = check_upload(receipt, "receipt")
+    upload = check_upload(receipt, "receipt")
     summons = _fetch_summons(actor, summons)
     with SummonsFlow.lock(summons.pk):
         summons = _fetch_summons(actor, summons)
@@ -456,10 +435,10 @@ def summons_serve(
                 {"served_on": _("The notice cannot be served before it was issued.")}
             )
         summons.service_method, summons.served_on, summons.receiver = method, served_on, receiver
-        summons.receipt_content_type, summons.receipt_sha256 = content_type, sha256
+        summons.receipt_content_type, summons.receipt_sha256 = upload.content_type, upload.sha256
         summons.served_by = actor
         summons.state = S.SERVED
-        _save_upload(summons, "receipt", receipt, content_type, sha256)
+        _save_upload(summons, "receipt", receipt, upload)
         summons.save(
             update_fields=[
                 "service_method",
@@ -492,10 +471,9 @@ def summons_serve(
     return summons
 
 
-def _save_upload(instance, field: str, file: UploadedFile, content_type: str, sha256: str):
+def _save_upload(instance, field: str, file: UploadedFile, upload: CheckedUpload):
     """Store a checked upload under a name made of its hash (never the user's name)."""
-    ext = next(e for _sig, (ct, e) in SIGNATURES.items() if ct == content_type)
-    getattr(instance, field).save(f"{sha256[:32]}{ext}", file, save=False)
+    getattr(instance, field).save(f"{upload.sha256[:32]}{upload.ext}", file, save=False)
 
 
 def report_deadline_create(summons: Summons, met_on: dt.date) -> Deadline:
@@ -638,8 +616,8 @@ def summons_verify(
         )
         fields = ["rectified", "verification_note", "verified_by", "verified_at", "state"]
         if upload is not None:
-            summons.report_content_type, summons.report_sha256 = upload
-            _save_upload(summons, "report", report, *upload)
+            summons.report_content_type, summons.report_sha256 = upload.content_type, upload.sha256
+            _save_upload(summons, "report", report, upload)
             fields += ["report", "report_content_type", "report_sha256"]
         summons.rectified, summons.verification_note = rectified, note
         summons.verified_by, summons.verified_at = actor, now
