@@ -1,16 +1,18 @@
 """Writes of the notifications module: notify, e-mail delivery, digests, read marks, preferences.
 
-`notify` and `notify_bulk` are the public entry points for higher modules. They run inside
-the caller's transaction (a rollback takes the notifications with it), write each
-(recipient, dedupe_key) at most once and schedule e-mail only after commit, only for the
-notifications they really created and only for recipients in immediate mode with an address.
+`notify`, `notify_bulk` and `notify_announcements` are the public entry points for higher
+modules. They run inside the caller's transaction (a rollback takes the notifications with
+it), write each (recipient, dedupe_key) at most once and schedule e-mail only after commit,
+only for the notifications they really created and only for recipients in immediate mode
+with an address.
 
-`notify_bulk` is one set-based statement per call: `INSERT ... SELECT` over a single JSON
-parameter, `ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id`. Django's
-`bulk_create(ignore_conflicts=True)` returns no ids and, on SQLite, splits into one INSERT per
-~66 rows (999 parameters); this keeps the number of queries constant (two: recipients, insert)
-whatever the number of specs, and the returned ids are exactly the new rows, even when a
-concurrent transaction writes the same keys.
+Each call is ONE statement whatever its size: `INSERT ... SELECT` over a single JSON
+parameter holding the announcements and their recipient ids, joined to the users and their
+preferences for the e-mail status, `ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
+RETURNING id`. Django's `bulk_create(ignore_conflicts=True)` returns no ids and, on SQLite,
+splits into one INSERT per ~66 rows (999 parameters); this keeps the number of queries at one
+and the returned ids are exactly the new rows, even when a concurrent transaction writes the
+same keys. The text of an announcement travels once, not once per recipient.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ DIGEST_MAX_LISTED = 100
 
 @dataclass(frozen=True)
 class NotificationSpec:
+    """One notification for one recipient (see `Announcement` for one text to many)."""
+
     recipient_id: int
     kind: str  # stable snake_case, e.g. "deadline_reminder", "escalation_l1"
     title: str
@@ -61,6 +65,24 @@ class NotificationSpec:
     subject_type: str = ""  # e.g. "cases.outfall" (loose reference)
     subject_id: str = ""
     dedupe_key: str = ""  # unique per recipient; a repeat is silently skipped; "" = never
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One notification text for several recipients, each getting their own row.
+
+    This is the shape the escalation sweep writes: one text per (deadline, level), two to a
+    dozen recipients. Validation and the stored text are per announcement, not per row.
+    """
+
+    recipient_ids: tuple[int, ...]
+    kind: str
+    title: str
+    body: str = ""
+    link: str = ""
+    subject_type: str = ""
+    subject_id: str = ""
+    dedupe_key: str = ""
 
 
 # --- notify ------------------------------------------------------------------------------
@@ -78,74 +100,136 @@ def notify(
     now: dt.datetime | None = None,
 ) -> list[Notification]:
     """Notify each recipient (users or user ids) once per `dedupe_key`; return the NEW rows."""
-    subject_type = subject._meta.label_lower if subject is not None else ""
-    subject_id = str(subject.pk) if subject is not None else ""
-    specs = [
-        NotificationSpec(
-            recipient_id=getattr(recipient, "pk", recipient),
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            dedupe_key=dedupe_key,
-        )
-        for recipient in recipients
-    ]
+    announcement = Announcement(
+        recipient_ids=tuple(getattr(recipient, "pk", recipient) for recipient in recipients),
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+        dedupe_key=dedupe_key,
+    )
+    announcement = _normalised(announcement)  # once: the instances carry the stored form
     now = now or timezone.now()
-    return _as_instances(_create(specs, now=now), now)
+    _count, created = _create([announcement], now=now, rows=True)
+    return _as_instances(created, announcement, now)
 
 
 def notify_bulk(specs: Sequence[NotificationSpec], *, now: dt.datetime | None = None) -> int:
-    """Write many notifications in a constant number of queries; return how many were NEW."""
-    return len(_create(specs, now=now or timezone.now()))
-
-
-def _create(specs: Iterable[NotificationSpec], *, now: dt.datetime) -> list[dict]:
-    """Insert the new notifications; return their rows as dicts (with "id")."""
-    unique: dict[tuple[int, str], NotificationSpec] = {}
-    for spec in specs:
-        spec = _normalised(spec)
-        unique.setdefault((spec.recipient_id, spec.dedupe_key), spec)
-    if not unique:
-        return []
-    wants_mail = _recipients_wanting_mail({recipient_id for recipient_id, _key in unique})
-    ready, skipped = Notification.EmailStatus.READY, Notification.EmailStatus.SKIPPED
-    # plain dicts, not model instances: the sweep notifies thousands per batch, and model
-    # construction would cost more than the insert itself
-    rows = [
-        {
-            "recipient_id": spec.recipient_id,
-            "kind": spec.kind,
-            "title": spec.title,
-            "body": spec.body,
-            "link": spec.link,
-            "subject_type": spec.subject_type,
-            "subject_id": spec.subject_id,
-            "dedupe_key": spec.dedupe_key,
-            "email_status": ready if wants_mail[spec.recipient_id] else skipped,
-        }
-        for spec in unique.values()
-        if spec.recipient_id in wants_mail  # an unknown user id is dropped, not an FK error
+    """Write many notifications in one query; return how many were NEW."""
+    announcements = [
+        Announcement(
+            recipient_ids=(spec.recipient_id,),
+            kind=spec.kind,
+            title=spec.title,
+            body=spec.body,
+            link=spec.link,
+            subject_type=spec.subject_type,
+            subject_id=spec.subject_id,
+            dedupe_key=spec.dedupe_key,
+        )
+        for spec in specs
     ]
-    dropped = len(unique) - len(rows)
-    if dropped:
-        logger.warning("notify: %d spec(s) name no existing user; skipped", dropped)
-    created = _insert_new(rows, now=now)
-    for row in created:
-        if row["email_status"] == ready:
+    return _create(announcements, now=now or timezone.now())[0]
+
+
+def notify_announcements(
+    announcements: Sequence[Announcement], *, now: dt.datetime | None = None
+) -> int:
+    """Write every recipient's row of many announcements; return how many were NEW."""
+    return _create(announcements, now=now or timezone.now())[0]
+
+
+# (id, recipient id, dedupe key, e-mail status) of a row just written
+_Row = tuple[int, int, str, str]
+
+
+def _create(
+    announcements: Iterable[Announcement], *, now: dt.datetime, rows: bool = False
+) -> tuple[int, list[_Row]]:
+    """Insert the new notifications; return how many, and (with `rows`) the new rows.
+
+    One query reads the recipients' e-mail choice; then one INSERT per e-mail status
+    (ready, skipped). Rows to mail come back with their ids (the mail task needs them);
+    the others only as a count, unless `rows` asks for them too.
+    """
+    wanted: list[Announcement] = []
+    seen: dict[str, set[int]] = {}  # dedupe key -> recipients already given it in this call
+    for announcement in announcements:
+        announcement = _normalised(announcement)
+        ids = announcement.recipient_ids
+        given = seen.get(announcement.dedupe_key)
+        if given is None:  # the usual case: a key once per call
+            seen[announcement.dedupe_key] = given = set(ids)
+            fresh = ids if len(given) == len(ids) else tuple(dict.fromkeys(ids))
+        else:
+            fresh = tuple(r for r in dict.fromkeys(ids) if r not in given)
+            given.update(fresh)
+        if fresh:
+            if fresh is not ids:
+                announcement = replace(announcement, recipient_ids=fresh)
+            wanted.append(announcement)
+    if not wanted:
+        return 0, []
+    recipients = {r for announcement in wanted for r in announcement.recipient_ids}
+    wants_mail = _recipients_wanting_mail(recipients)
+    mailed = {pk for pk, wants in wants_mail.items() if wants}
+    if len(wants_mail) < len(recipients):
+        logger.warning(
+            "notify: %d recipient id(s) name no existing user; skipped",
+            len(recipients) - len(wants_mail),
+        )
+    ready, skipped = Notification.EmailStatus.READY, Notification.EmailStatus.SKIPPED
+    if mailed or len(wants_mail) < len(recipients):
+        groups = {ready: [], skipped: []}
+        for announcement in wanted:
+            ids = announcement.recipient_ids
+            to_mail = tuple(r for r in ids if r in mailed)
+            rest = tuple(r for r in ids if r not in mailed and r in wants_mail)
+            if to_mail:
+                groups[ready].append(replace(announcement, recipient_ids=to_mail))
+            if rest:
+                groups[skipped].append(
+                    announcement if rest == ids else replace(announcement, recipient_ids=rest)
+                )
+    else:  # the usual case for a sweep: nobody to mail at once, every recipient known
+        groups = {skipped: wanted}
+    count, created = 0, []
+    for status, group in groups.items():
+        if group:
+            n, returned = _insert_new(
+                group, status=status, now=now, returning=rows or status == ready
+            )
+            count += n
+            created += returned
+    for pk, _recipient_id, _key, email_status in created:
+        if email_status == ready:
             # robust: a broker hiccup for one mail neither hides the others nor reaches the
             # caller after its commit
-            transaction.on_commit(_email_after_commit(row["id"]), robust=True)
-    return created
+            transaction.on_commit(_email_after_commit(pk), robust=True)
+    return count, created
 
 
-def _as_instances(rows: list[dict], now: dt.datetime) -> list[Notification]:
+def _as_instances(
+    rows: list[_Row], announcement: Announcement, now: dt.datetime
+) -> list[Notification]:
     alias = router.db_for_write(Notification)
     instances = []
-    for row in rows:
-        instance = Notification(created_at=now, **row)
+    for pk, recipient_id, _key, email_status in rows:
+        instance = Notification(
+            id=pk,
+            recipient_id=recipient_id,
+            kind=announcement.kind,
+            title=announcement.title,
+            body=announcement.body,
+            link=announcement.link,
+            subject_type=announcement.subject_type,
+            subject_id=announcement.subject_id,
+            dedupe_key=announcement.dedupe_key,
+            email_status=email_status,
+            created_at=now,
+        )
         instance._state.adding = False
         instance._state.db = alias
         instances.append(instance)
@@ -171,38 +255,47 @@ def _max_lengths() -> dict[str, int]:
     }
 
 
-def _normalised(spec: NotificationSpec) -> NotificationSpec:
-    """Validate one spec and return it in stored form (text, clipped title, a dedupe key).
+_KNOWN_KINDS: set[str] = set()
 
-    Called for every spec of a bulk call: it copies the spec only when something changes.
+
+def _normalised(announcement: Announcement) -> Announcement:
+    """Validate one announcement and return it in stored form (text, clipped title, a key).
+
+    Called for every announcement of a bulk call: it copies only when something changes.
     """
+    a = announcement
+    if not (
+        type(a.kind) is str
+        and type(a.title) is str
+        and type(a.body) is str
+        and type(a.link) is str
+        and type(a.subject_type) is str
+        and type(a.subject_id) is str
+        and type(a.dedupe_key) is str
+    ):
+        # a caller may pass lazy translations (stored in the active language) or None
+        a = replace(a, **{name: str(getattr(a, name) or "") for name in _SPEC_TEXT})
+    ids = a.recipient_ids
+    if type(ids) is not tuple or any(type(r) is not int for r in ids):
+        a = replace(a, recipient_ids=tuple(int(r) for r in ids))
     limits = _max_lengths()
-    changes = {}
-    for name in _SPEC_TEXT:
-        value = getattr(spec, name)
-        if type(value) is not str:
-            # a caller may pass lazy translations (stored in the active language) or None
-            changes[name] = str(value or "")
-    if type(spec.recipient_id) is not int:
-        changes["recipient_id"] = int(spec.recipient_id)
-    if changes:
-        spec = replace(spec, **changes)
-        changes = {}
-    if not _KIND.match(spec.kind) or len(spec.kind) > limits["kind"]:
-        raise ValueError(f"Notification kind must be snake_case, got {spec.kind!r}")
-    if not spec.title:
+    if a.kind not in _KNOWN_KINDS:
+        if not _KIND.match(a.kind) or len(a.kind) > limits["kind"]:
+            raise ValueError(f"Notification kind must be snake_case, got {a.kind!r}")
+        _KNOWN_KINDS.add(a.kind)
+    if not a.title:
         raise ValueError("A notification needs a title")
-    link = spec.link
-    if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
+    link = a.link
+    if link and (link[0] != "/" or link.startswith("//") or "\\" in link):
         raise ValueError(f"A notification link must be site-relative, got {link!r}")
     for name in ("link", "subject_type", "subject_id", "dedupe_key"):
-        if len(getattr(spec, name)) > limits[name]:
-            raise ValueError(f"Notification {name} is too long: {getattr(spec, name)!r}")
-    if len(spec.title) > limits["title"]:
-        changes["title"] = spec.title[: limits["title"] - 1] + "…"
-    if not spec.dedupe_key:
-        changes["dedupe_key"] = f"unique:{uuid.uuid4().hex}"
-    return replace(spec, **changes) if changes else spec
+        if len(getattr(a, name)) > limits[name]:
+            raise ValueError(f"Notification {name} is too long: {getattr(a, name)!r}")
+    if len(a.title) > limits["title"]:
+        a = replace(a, title=a.title[: limits["title"] - 1] + "…")
+    if not a.dedupe_key:
+        a = replace(a, dedupe_key=f"unique:{uuid.uuid4().hex}")
+    return a
 
 
 def _recipients_wanting_mail(user_ids: set[int]) -> dict[int, bool]:
@@ -216,69 +309,82 @@ def _recipients_wanting_mail(user_ids: set[int]) -> dict[int, bool]:
     }
 
 
-_VARYING = (
-    "recipient_id",
-    "kind",
-    "subject_type",
-    "subject_id",
-    "title",
-    "body",
-    "link",
-    "dedupe_key",
-    "email_status",
-)
-_SQL_TYPES = {"recipient_id": "bigint"}
+_TEXT = ("kind", "subject_type", "subject_id", "title", "body", "link", "dedupe_key")
 
 
-def _insert_new(rows: list[dict], *, now: dt.datetime) -> list[dict]:
-    """Insert `rows`, skipping existing (recipient, dedupe_key); return the inserted ones.
+def _insert_new(
+    announcements: list[Announcement], *, status: str, now: dt.datetime, returning: bool
+) -> tuple[int, list[_Row]]:
+    """Insert a row per (announcement, recipient) with the given e-mail status, skipping
+    existing (recipient, dedupe_key) pairs; return how many, and the rows if `returning`.
 
-    One statement on SQLite (json_each) and PostgreSQL (jsonb_to_recordset).
+    One statement: the announcements travel as one JSON parameter (json_each on SQLite,
+    jsonb_array_elements on PostgreSQL), each with its recipient ids.
     """
-    if not rows:
-        return []
     alias = router.db_for_write(Notification)
     connection = connections[alias]
-    meta = Notification._meta
     quote = connection.ops.quote_name
-    column = {name: meta.get_field(name).column for name in _VARYING}
-    constants = {
-        meta.get_field("created_at").column: connection.ops.adapt_datetimefield_value(now),
-        meta.get_field("email_attempts").column: 0,
-        meta.get_field("email_error").column: "",
-    }
+    meta = Notification._meta
+    column = {name: quote(meta.get_field(name).column) for name in (*_TEXT, "recipient_id")}
     payload = json.dumps(
-        [{name: row[name] for name in _VARYING} for row in rows], ensure_ascii=False
+        [
+            # in _TEXT's order
+            [
+                a.kind,
+                a.subject_type,
+                a.subject_id,
+                a.title,
+                a.body,
+                a.link,
+                a.dedupe_key,
+                a.recipient_ids,
+            ]
+            for a in announcements
+        ],
+        ensure_ascii=False,
     )
+    n = len(_TEXT)
     if connection.vendor == "postgresql":
-        record = ", ".join(f"{quote(name)} {_SQL_TYPES.get(name, 'text')}" for name in _VARYING)
-        values = [f"x.{quote(name)}" for name in _VARYING]
-        source = f"FROM jsonb_to_recordset(%s::jsonb) AS x({record})"
+        fields = [f"a.value->>{i}" for i in range(n)]
+        recipient = "r.value::bigint"
+        source = (
+            "FROM jsonb_array_elements(%s::jsonb) AS a(value) "
+            f"CROSS JOIN LATERAL jsonb_array_elements_text(a.value->{n}) AS r(value)"
+        )
     elif connection.vendor == "sqlite":
-        values = [f"json_extract(j.value, '$.{name}')" for name in _VARYING]
+        # a subquery, not a CTE: Python's sqlite3 reports no rowcount for a statement that
+        # starts with WITH
+        names = ", ".join(f"json_extract(value, '$[{i}]') AS f{i}" for i in range(n + 1))
+        fields = [f"a.f{i}" for i in range(n)]
+        recipient = "r.value"
         # WHERE true: SQLite's parser needs it before an upsert clause on INSERT ... SELECT
-        source = "FROM json_each(%s) AS j WHERE true"
+        source = (
+            f"FROM (SELECT {names} FROM json_each(%s)) AS a JOIN json_each(a.f{n}) AS r WHERE true"
+        )
     else:  # pragma: no cover - the project runs on SQLite and PostgreSQL only
-        raise NotImplementedError(f"notify_bulk does not support {connection.vendor}")
-    columns = [column[name] for name in _VARYING] + list(constants)
+        raise NotImplementedError(f"notify does not support {connection.vendor}")
+    columns = [column["recipient_id"], *(column[name] for name in _TEXT)]
+    columns += [
+        quote(meta.get_field(name).column)
+        for name in ("email_status", "created_at", "email_attempts", "email_error")
+    ]
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(values + ['%s'] * len(constants))} {source} "
-        f"ON CONFLICT ({quote(column['recipient_id'])}, {quote(column['dedupe_key'])}) "
-        f"DO NOTHING RETURNING {quote(meta.pk.column)}, {quote(column['recipient_id'])}, "
-        f"{quote(column['dedupe_key'])}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {recipient}, {', '.join(fields)}, %s, %s, %s, %s {source} "
+        f"ON CONFLICT ({column['recipient_id']}, {column['dedupe_key']}) DO NOTHING"
     )
-    params = [*constants.values(), payload]  # placeholder order: SELECT list, then source
+    if returning:
+        sql += (
+            f" RETURNING {quote(meta.pk.column)}, {column['recipient_id']}, {column['dedupe_key']}"
+        )
+    constants = [status, connection.ops.adapt_datetimefield_value(now), 0, ""]
+    params = [*constants, payload]  # placeholder order: SELECT list, then FROM
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inserted = {(recipient_id, key): pk for pk, recipient_id, key in cursor.fetchall()}
-    created = []
-    for row in rows:
-        pk = inserted.get((row["recipient_id"], row["dedupe_key"]))
-        if pk is not None:
-            row["id"] = pk
-            created.append(row)
-    return created
+        if not returning:
+            return cursor.rowcount, []
+        created = [(pk, recipient_id, key, status) for pk, recipient_id, key in cursor.fetchall()]
+    return len(created), created
 
 
 # --- e-mail ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from base.models import Jurisdiction, RiverChiefAppointment, Role, RoleGrant
-from notifications.services import NotificationSpec, notify_bulk
+from notifications.services import Announcement, notify_announcements
 
 from . import registry
 from .deadlines import LIVE, ladder, schedule
@@ -38,6 +38,11 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 A = EscalationLevel.Action
+
+# Deadlines per batch (one transaction): long enough that the per-batch work (a commit, the
+# handful of statements) is small next to the rows', short enough to hold row locks (a
+# SQLite write lock) for well under a second. bench/sweep.py measures the trade-off.
+BATCH_SIZE = 1000
 
 
 @dataclass
@@ -90,6 +95,7 @@ class Directory:
             "person_id", "segment_id", "level"
         ):
             self.river_chiefs[(segment_id, level)].append(user_id)
+        self._audiences: dict[tuple[int, int], tuple[int, ...]] = {}
 
     def holders(self, roles, jurisdiction_path: str) -> set[int]:
         # a grant on the case's county or an ancestor covers it; never another county's
@@ -100,62 +106,43 @@ class Directory:
             if jurisdiction_path.startswith(path)
         }
 
+    def audience(self, level: EscalationLevel, jurisdiction_id: int) -> tuple[int, ...]:
+        """The level's role holders over a jurisdiction, sorted: a handful of distinct answers
+        per sweep, so each is worked out once."""
+        key = (level.id, jurisdiction_id)
+        audience = self._audiences.get(key)
+        if audience is None:
+            roles, path = level.recipient_roles, self.paths[jurisdiction_id]
+            audience = self._audiences[key] = tuple(sorted(self.holders(roles, path)))
+        return audience
 
-@dataclass
+
+@dataclass(slots=True)
 class CaseFacts:
     title: str
     link: str
-    path: str
     case_officer: int | None
     lead_department: int | None
     segment: int | None
 
 
-def _case_facts(deadlines: list[DeadlineRow]) -> dict[int, CaseFacts]:
-    from cases.models import Outfall
-
-    ids = [d.outfall_id for d in deadlines if d.outfall_id]
-    facts = {}
-    rows = Outfall.objects.filter(pk__in=ids).values_list(
-        "pk",
-        "code",
-        "name",
-        "jurisdiction__path",
-        "assigned_officer_id",
-        "created_by_id",
-        "lead_department_id",
-        "plan__lead_department_id",
-        "segment_id",
-    )
-    for pk, code, name, path, officer, creator, lead, plan_lead, segment in rows:
-        facts[pk] = CaseFacts(
-            title=f"{code or ''} {name}".strip(),
-            link=f"/cases/outfalls/{pk}/",
-            path=path,
-            case_officer=officer or creator,
-            lead_department=plan_lead or lead,
-            segment=segment,
-        )
-    return facts
-
-
 def recipients(
-    level: EscalationLevel,
-    deadline: Deadline,
-    facts: CaseFacts | None,
-    directory: Directory,
-    jurisdiction_path: str,
-) -> set[int]:
-    users = directory.holders(level.recipient_roles, jurisdiction_path)
-    if facts is not None:
-        if level.notify_case_officer and facts.case_officer:
-            users.add(facts.case_officer)
-        if level.notify_lead_department and facts.lead_department:
-            users.update(directory.department_officers.get(facts.lead_department, ()))
-        if facts.segment:
-            for chief_level in level.river_chief_levels:
-                users.update(directory.river_chiefs.get((facts.segment, chief_level), ()))
-    return users
+    level: EscalationLevel, deadline: DeadlineRow, directory: Directory
+) -> tuple[int, ...]:
+    """Who is told when `level` fires for `deadline` (user ids, sorted)."""
+    users = directory.audience(level, deadline.jurisdiction_id)
+    facts = deadline.facts
+    if facts is None:
+        return users
+    extra = set()
+    if level.notify_case_officer and facts.case_officer:
+        extra.add(facts.case_officer)
+    if level.notify_lead_department and facts.lead_department:
+        extra.update(directory.department_officers.get(facts.lead_department, ()))
+    if facts.segment:
+        for chief_level in level.river_chief_levels:
+            extra.update(directory.river_chiefs.get((facts.segment, chief_level), ()))
+    return tuple(sorted(extra.union(users))) if extra else users
 
 
 class _Messages:
@@ -167,7 +154,7 @@ class _Messages:
     def __call__(
         self, level: EscalationLevel, deadline: Deadline, subject: str, today: dt.date
     ) -> tuple[str, str]:
-        key = (level.pk, deadline.stage)
+        key = (level.id, deadline.stage)
         if key not in self._cache:
             if level.action == A.REMIND:
                 title = _("[Reminder] %(subject)s: %(stage)s due on %(due)s")
@@ -198,10 +185,9 @@ def _stage_label(stage: str) -> str:
     return str(Stage(stage).label)
 
 
-def _due_levels(deadline: Deadline, levels: list[EscalationLevel], today: dt.date):
+def _due_levels(deadline: DeadlineRow, levels: list[EscalationLevel], today: dt.date):
+    """The levels now due, in order; `levels` are those that apply to the deadline's stage."""
     for level in levels:
-        if not level.applies_to(deadline.stage):
-            continue
         if deadline.current_rank is not None and level.rank <= deadline.current_rank:
             continue
         if deadline.due_on + dt.timedelta(days=level.offset_days) <= today:
@@ -218,27 +204,31 @@ def _process(
     result: SweepResult,
 ) -> None:
     today = timezone.localdate(now)
-    facts = _case_facts(deadlines)
     message = _Messages()
-    steps, specs, supervisions, proposal_items = [], [], [], []
+    by_stage: dict[str, list[EscalationLevel]] = {}
+    steps: dict[int, list[int]] = defaultdict(list)  # level pk -> deadline pks
+    announcements, supervisions, proposal_items = [], [], []
     accountability = []
+    kinds = {level.id: f"escalation_{level.code.lower()}" for level in levels}
     for deadline in deadlines:
-        fact = facts.get(deadline.outfall_id)
+        fact = deadline.facts
         subject = fact.title if fact else f"{deadline.subject_type}:{deadline.subject_id}"
         link = fact.link if fact else ""
-        for level in _due_levels(deadline, levels, today):
-            steps.append((deadline.pk, level.pk, deadline.due_on.isoformat()))
+        stage_levels = by_stage.get(deadline.stage)
+        if stage_levels is None:
+            stage_levels = by_stage[deadline.stage] = [
+                level for level in levels if level.applies_to(deadline.stage)
+            ]
+        for level in _due_levels(deadline, stage_levels, today):
+            steps[level.id].append(deadline.pk)
             result.by_level[level.code] += 1
-            title, body = message(level, deadline, subject, today)
-            for user_id in sorted(
-                recipients(
-                    level, deadline, fact, directory, directory.paths[deadline.jurisdiction_id]
-                )
-            ):
-                specs.append(
-                    NotificationSpec(
-                        recipient_id=user_id,
-                        kind=f"escalation_{level.code.lower()}",
+            users = recipients(level, deadline, directory)
+            if users:
+                title, body = message(level, deadline, subject, today)
+                announcements.append(
+                    Announcement(
+                        recipient_ids=users,
+                        kind=kinds[level.id],
                         title=title,
                         body=body,
                         link=link,
@@ -247,7 +237,8 @@ def _process(
                         dedupe_key=f"deadline:{deadline.pk}:{level.code}",
                     )
                 )
-            if level.action == A.SUPERVISION:
+            action = level.action
+            if action == A.SUPERVISION:
                 supervisions.append(
                     Supervision(
                         deadline_id=deadline.pk,
@@ -256,79 +247,81 @@ def _process(
                         created_at=now,
                     )
                 )
-            elif level.action == A.SUMMONS_PROPOSAL:
+            elif action == A.SUMMONS_PROPOSAL:
                 proposal_items.append((deadline, (today - deadline.due_on).days))
-            elif level.action == A.ACCOUNTABILITY:
+            elif action == A.ACCOUNTABILITY:
                 accountability.append(deadline)
             deadline.current_rank = level.rank
             if level.offset_days >= 0:  # from the overdue notice on, the deadline is missed
                 deadline.status = Deadline.Status.MISSED
-        schedule(deadline, levels)
-    _insert_steps(steps, now)
-    result.steps += len(steps)
+        schedule(deadline, stage_levels)
+    for level_id, deadline_ids in steps.items():
+        _insert_steps(level_id, deadline_ids, now)
+        result.steps += len(deadline_ids)
     if supervisions:
         Supervision.objects.bulk_create(supervisions, batch_size=1000, ignore_conflicts=True)
     if proposal_items:
         _add_to_proposals(proposal_items, today, now)
-    result.notifications += notify_bulk(specs, now=now)
+    result.notifications += notify_announcements(announcements, now=now)
     _save_positions(deadlines)
     for deadline in accountability:
         registry.accountability_due(deadline)
     result.deadlines += len(deadlines)
 
 
-def _json_source(columns: str) -> tuple[str, object]:
-    """A FROM clause reading a JSON array of objects, and a column accessor."""
+def _ids_in(ids: list[int]) -> tuple[str, str]:
+    """An `id` condition for many ids as ONE parameter, and that parameter.
+
+    One parameter, not one per id: a 1,000-placeholder IN list costs more to send, split
+    and plan than the rows it selects (and psycopg adapts a Python list per element).
+    """
     if connection.vendor == "postgresql":
-        return f"jsonb_to_recordset(%s::jsonb) AS x({columns})", "x.{}".format
-    return "json_each(%s) AS j", "json_extract(j.value, '$.{}')".format
+        return "id = ANY(%s::bigint[])", "{" + ",".join(map(str, ids)) + "}"
+    return "id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
 
 
-def _insert_steps(steps: list[tuple[int, int, str]], now: dt.datetime) -> None:
-    """Insert a batch's steps in one statement; firing the same (deadline, level) twice
-    violates the unique constraint and fails the batch (never silently doubles)."""
-    if not steps:
-        return
-    payload = json.dumps([{"d": d, "l": lv, "due": due} for d, lv, due in steps])
-    source, value = _json_source("d bigint, l bigint, due date")
-    table = connection.ops.quote_name(EscalationStep._meta.db_table)
+def _insert_steps(level_id: int, deadline_ids: list[int], now: dt.datetime) -> None:
+    """Record one level for many deadlines in one statement; firing the same (deadline,
+    level) twice violates the unique constraint and fails the batch (never silently doubles)."""
+    steps = connection.ops.quote_name(EscalationStep._meta.db_table)
+    deadlines = connection.ops.quote_name(Deadline._meta.db_table)
+    ids, param = _ids_in(deadline_ids)
     sql = (
-        f"INSERT INTO {table} (deadline_id, level_id, due_on, fired_at) "
-        f"SELECT {value('d')}, {value('l')}, {value('due')}, %s FROM {source}"
+        f"INSERT INTO {steps} (deadline_id, level_id, due_on, fired_at) "
+        f"SELECT id, %s, due_on, %s FROM {deadlines} WHERE {ids}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), payload])
+        cursor.execute(sql, [level_id, connection.ops.adapt_datetimefield_value(now), param])
 
 
 def _save_positions(deadlines: list[DeadlineRow]) -> None:
-    """Write the ladder positions of a batch in one statement (bulk_update's CASE WHEN
-    chains cost more than everything else in the sweep)."""
-    if not deadlines:
-        return
-    payload = json.dumps(
-        [
-            {
-                "id": d.pk,
-                "current_rank": d.current_rank,
-                "next_rank": d.next_rank,
-                "next_fire_on": d.next_fire_on.isoformat() if d.next_fire_on else None,
-                "status": d.status,
-            }
-            for d in deadlines
-        ]
-    )
+    """Write the ladder positions of a batch: one UPDATE per distinct move.
+
+    A deadline's next date is always its due date plus the next level's offset (see
+    `schedule`), so the rows of a batch fall into a few moves (rank, next rank, offset,
+    status), bounded by the ladder's size, not by the number of rows; bulk_update's CASE WHEN
+    chains and a per-row JSON join both cost more than the rest of the sweep.
+    """
+    moves: dict[tuple, list[int]] = defaultdict(list)
+    for d in deadlines:
+        offset = (d.next_fire_on - d.due_on).days if d.next_fire_on is not None else None
+        moves[(d.current_rank, d.next_rank, offset, d.status)].append(d.pk)
     table = connection.ops.quote_name(Deadline._meta.db_table)
-    source, value = _json_source(
-        "id bigint, current_rank smallint, next_rank smallint, next_fire_on date, status text"
-    )
-    key = value("id")
-    sql = (
-        f"UPDATE {table} SET current_rank = {value('current_rank')}, "
-        f"next_rank = {value('next_rank')}, next_fire_on = {value('next_fire_on')}, "
-        f"status = {value('status')} FROM {source} WHERE {table}.id = {key}"
-    )
+    pg = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [payload])
+        for (current_rank, next_rank, offset, status), pks in moves.items():
+            ids, param = _ids_in(pks)
+            if offset is None:
+                next_fire_on, date_param = "NULL", []
+            elif pg:
+                next_fire_on, date_param = "due_on + %s", [offset]
+            else:
+                next_fire_on, date_param = "date(due_on, %s)", [f"{offset:+d} days"]
+            cursor.execute(
+                f"UPDATE {table} SET current_rank = %s, next_rank = %s, "
+                f"next_fire_on = {next_fire_on}, status = %s WHERE {ids}",
+                [current_rank, next_rank, *date_param, status, param],
+            )
 
 
 def _add_to_proposals(items, today: dt.date, now: dt.datetime) -> None:
@@ -371,6 +364,7 @@ class DeadlineRow:
     next_fire_on: dt.date | None
     subject_type: str
     subject_id: str
+    facts: CaseFacts | None = None
 
 
 _ROW_FIELDS = (
@@ -388,12 +382,59 @@ _ROW_FIELDS = (
 )
 
 
+# the case's facts come in the same query (a case deadline has an outfall, a summons one not)
+_FACT_FIELDS = (
+    "outfall__code",
+    "outfall__name",
+    "outfall__assigned_officer_id",
+    "outfall__created_by_id",
+    "outfall__lead_department_id",
+    "outfall__plan__lead_department_id",
+    "outfall__segment_id",
+)
+_N = len(_ROW_FIELDS)
+
+
 def _rows(queryset) -> list[DeadlineRow]:
-    return [DeadlineRow(*values) for values in queryset.values_list(*_ROW_FIELDS)]
+    """The deadlines of `queryset` with their cases' facts, in one query."""
+    rows = []
+    for values in queryset.values_list(*_ROW_FIELDS, *_FACT_FIELDS):
+        row = DeadlineRow(*values[:_N])
+        if row.outfall_id is not None:
+            code, name, officer, creator, lead, plan_lead, segment = values[_N:]
+            row.facts = CaseFacts(
+                title=f"{code or ''} {name}".strip(),
+                link=f"/cases/outfalls/{row.outfall_id}/",
+                case_officer=officer or creator,
+                lead_department=plan_lead or lead,
+                segment=segment,
+            )
+        rows.append(row)
+    return rows
+
+
+def _lock_batch(today: dt.date, size: int, skipped: set[int]):
+    """The next due deadlines, locked (skipping rows another sweep holds), as a queryset.
+
+    The lock and the LIMIT are in a subquery and the case facts are joined outside it:
+    joined inside, PostgreSQL reads every due deadline's case before the LIMIT (and cannot
+    lock the nullable side of an outer join).
+    """
+    locked = (
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(next_fire_on__lte=today, status__in=LIVE)
+        .exclude(pk__in=skipped)
+        .order_by("next_fire_on", "id")
+        .values("pk")[:size]
+    )
+    return Deadline.objects.filter(pk__in=locked).order_by("next_fire_on", "id")
 
 
 def sweep(
-    *, now: dt.datetime | None = None, batch_size: int = 500, max_batches: int | None = None
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int | None = None,
 ) -> SweepResult:
     """Escalate every due deadline; safe to run twice or concurrently (see module doc)."""
     now = now or timezone.now()
@@ -404,12 +445,7 @@ def sweep(
     skipped: set[int] = set()
     while max_batches is None or result.batches < max_batches:
         with transaction.atomic():
-            batch = _rows(
-                Deadline.objects.select_for_update(skip_locked=True)
-                .filter(next_fire_on__lte=today, status__in=LIVE)
-                .exclude(pk__in=skipped)
-                .order_by("next_fire_on", "id")[:batch_size]
-            )
+            batch = _rows(_lock_batch(today, batch_size, skipped))
             if not batch:
                 break
             result.batches += 1
@@ -441,6 +477,7 @@ def escalate_to_accountability(*, deadline: Deadline, now: dt.datetime | None = 
         raise ValueError("L4 applies to summons follow-up deadlines")
     result = SweepResult()
     with transaction.atomic():
-        locked = _rows(Deadline.objects.select_for_update().filter(pk=deadline.pk))
+        lock = Deadline.objects.select_for_update().filter(pk=deadline.pk).values("pk")
+        locked = _rows(Deadline.objects.filter(pk__in=lock))
         _process(locked, ladder(), Directory(timezone.localdate(now)), now, result)
     return result.steps

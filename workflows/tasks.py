@@ -3,11 +3,11 @@
 from celery import shared_task
 from viewflow.workflow.timers import fire_due_timers
 
-from .escalation import sweep
+from .escalation import BATCH_SIZE, sweep
 
 
 @shared_task(name="workflows.sweep_deadlines", acks_late=True, ignore_result=False)
-def sweep_deadlines_task(batch_size: int = 500) -> dict:
+def sweep_deadlines_task(batch_size: int = BATCH_SIZE) -> dict:
     # acks_late only because the sweep is idempotent: a redelivered message redoes nothing
     return sweep(batch_size=batch_size).as_dict()
 

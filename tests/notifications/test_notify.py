@@ -6,7 +6,13 @@ from django.db import transaction
 from base.factories import UserFactory
 from base.models import Jurisdiction
 from notifications.models import Notification
-from notifications.services import NotificationSpec, notify, notify_bulk
+from notifications.services import (
+    Announcement,
+    NotificationSpec,
+    notify,
+    notify_announcements,
+    notify_bulk,
+)
 
 from .conftest import NOW
 
@@ -105,8 +111,9 @@ def test_notify_bulk_query_count_does_not_grow_with_specs(
 ):
     # given specs for three recipients
     specs = _specs([immediate_user, digest_user, quiet_user], count)
-    # when / then: recipients (1) + one INSERT ... RETURNING (1), for 10 and 500 alike
-    with django_assert_num_queries(2):
+    # when / then: the recipients' e-mail choice (1), one INSERT for the rows to mail and one
+    # for the rest (2), for 10 and 500 alike
+    with django_assert_num_queries(3):
         new = notify_bulk(specs, now=NOW)
     assert new == count
     assert Notification.objects.count() == count
@@ -116,7 +123,7 @@ def test_notify_bulk_query_count_is_constant_on_a_rerun(immediate_user, django_a
     # given 500 written
     specs = _specs([immediate_user], 500)
     notify_bulk(specs, now=NOW)
-    # when all of them come again
+    # when all of them come again: recipients (1) + one INSERT (1)
     with django_assert_num_queries(2):
         new = notify_bulk(specs, now=NOW)
     # then
@@ -224,3 +231,85 @@ def test_lazy_translations_are_stored_as_text(immediate_user):
     # then the active language's text is stored
     created.refresh_from_db()
     assert created.title == "收件箱"
+
+
+def _announcement(recipients, i, **overrides):
+    values = dict(
+        recipient_ids=tuple(getattr(r, "pk", r) for r in recipients),
+        kind="escalation_l1",
+        title=f"【督办】排口{i} 已逾期",
+        body="请尽快处理。",
+        link=f"/cases/outfalls/{i}/",
+        subject_type="cases.outfall",
+        subject_id=str(i),
+        dedupe_key=f"deadline:{i}:L1",
+    )
+    return Announcement(**{**values, **overrides})
+
+
+def test_an_announcement_gives_each_recipient_a_row_with_their_mail_status(
+    immediate_user, digest_user, quiet_user, no_address_user, django_capture_on_commit_callbacks
+):
+    # given one text for four recipients with four different e-mail situations
+    everyone = [immediate_user, digest_user, quiet_user, no_address_user]
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        new = notify_announcements([_announcement(everyone, 1)], now=NOW)
+    # then each has one row with the same text; only the immediate one is queued for mail
+    assert new == 4
+    rows = {n.recipient_id: n for n in Notification.objects.all()}
+    assert set(rows) == {u.pk for u in everyone}
+    assert {(n.title, n.link, n.dedupe_key, n.created_at) for n in rows.values()} == {
+        ("【督办】排口1 已逾期", "/cases/outfalls/1/", "deadline:1:L1", NOW)
+    }
+    assert {pk: n.email_status for pk, n in rows.items()} == {
+        immediate_user.pk: Notification.EmailStatus.READY,
+        digest_user.pk: Notification.EmailStatus.SKIPPED,
+        quiet_user.pk: Notification.EmailStatus.SKIPPED,
+        no_address_user.pk: Notification.EmailStatus.SKIPPED,
+    }
+    assert len(callbacks) == 1
+
+
+def test_announcements_skip_unknown_users_and_repeat_recipients(immediate_user, digest_user):
+    # given a recipient listed twice, an unknown id, and the same key announced twice
+    first = _announcement([immediate_user, immediate_user, 10**9], 1)
+    again = _announcement([immediate_user, digest_user], 1, title="另一个标题")
+    # when
+    new = notify_announcements([first, again], now=NOW)
+    # then the first text wins for the immediate user; the digest user gets the second
+    assert new == 2
+    assert dict(Notification.objects.values_list("recipient_id", "title")) == {
+        immediate_user.pk: "【督办】排口1 已逾期",
+        digest_user.pk: "另一个标题",
+    }
+
+
+def test_announcements_rerun_creates_nothing(immediate_user, digest_user, mailoutbox):
+    announcements = [_announcement([immediate_user, digest_user], i) for i in range(20)]
+    assert notify_announcements(announcements, now=NOW) == 40
+    # when the same announcements come again
+    assert notify_announcements(announcements, now=NOW) == 0
+    # then
+    assert Notification.objects.count() == 40
+
+
+@pytest.mark.parametrize("count", [5, 400])
+def test_announcements_query_count_does_not_grow(
+    count, immediate_user, digest_user, quiet_user, django_assert_num_queries
+):
+    announcements = [
+        _announcement([immediate_user, digest_user, quiet_user], i) for i in range(count)
+    ]
+    # when / then: recipients (1) + the rows to mail (1) + the others (1)
+    with django_assert_num_queries(3):
+        new = notify_announcements(announcements, now=NOW)
+    assert new == 3 * count
+
+
+def test_an_invalid_announcement_is_refused_and_nothing_is_written(immediate_user):
+    good = _announcement([immediate_user], 1)
+    bad = _announcement([immediate_user], 2, link="javascript:alert(1)")
+    with pytest.raises(ValueError, match="site-relative"):
+        notify_announcements([good, bad], now=NOW)
+    assert Notification.objects.count() == 0

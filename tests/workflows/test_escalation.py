@@ -220,6 +220,41 @@ def test_queries_grow_with_batches_not_rows(county_officer):
     assert len(large) == len(small)
 
 
+def test_one_batch_moves_each_deadline_to_its_own_next_level(county_officer):
+    # given three deadlines with different due dates, swept together on one day on which
+    # the first reaches L0, the second L1 and the third L2
+    day = D(2024, 3, 1)
+    due = {"l0": day + dt.timedelta(days=5), "l1": day, "l2": day - dt.timedelta(days=20)}
+    deadlines = {}
+    for name, due_on in due.items():
+        outfall = register_on(D(2023, 9, 1), actor=county_officer, landmark=f"排口{name}")
+        deadline = Deadline.objects.get(outfall=outfall)
+        Deadline.objects.filter(pk=deadline.pk).update(
+            due_on=due_on, next_rank=0, next_fire_on=due_on - dt.timedelta(days=7)
+        )
+        deadlines[name] = deadline
+    # when
+    result = _sweep(day)
+    # then one batch fired them all, and each waits for its own next level at its own date
+    assert result.batches == 1
+    moved = {
+        name: Deadline.objects.values_list(
+            "current_rank", "next_rank", "next_fire_on", "status"
+        ).get(pk=deadline.pk)
+        for name, deadline in deadlines.items()
+    }
+    assert moved == {
+        "l0": (0, 1, due["l0"], "open"),
+        "l1": (1, 2, due["l1"] + dt.timedelta(days=15), "missed"),
+        "l2": (2, 3, due["l2"] + dt.timedelta(days=30), "missed"),
+    }
+    assert [_levels(deadlines[name]) for name in due] == [
+        ["L0"],
+        ["L0", "L1"],
+        ["L0", "L1", "L2"],
+    ]
+
+
 # --- recipients ----------------------------------------------------------------------------
 
 

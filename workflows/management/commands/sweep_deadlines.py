@@ -2,14 +2,14 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from workflows.escalation import sweep
+from workflows.escalation import BATCH_SIZE, sweep
 
 
 class Command(BaseCommand):
     help = "Escalate every due deadline now (what the beat task does every 15 minutes)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument("--max-batches", type=int, default=None)
 
     def handle(self, *args, **options):
