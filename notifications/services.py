@@ -6,13 +6,14 @@ it), write each (recipient, dedupe_key) at most once and schedule e-mail only af
 only for the notifications they really created and only for recipients in immediate mode
 with an address.
 
-Each call is ONE statement whatever its size: `INSERT ... SELECT` over a single JSON
-parameter holding the announcements and their recipient ids, joined to the users and their
-preferences for the e-mail status, `ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
-RETURNING id`. Django's `bulk_create(ignore_conflicts=True)` returns no ids and, on SQLite,
-splits into one INSERT per ~66 rows (999 parameters); this keeps the number of queries at one
-and the returned ids are exactly the new rows, even when a concurrent transaction writes the
-same keys. The text of an announcement travels once, not once per recipient.
+Each call is a constant number of statements whatever its size: one reads the recipients'
+e-mail choice, then one `INSERT ... SELECT` per e-mail status (ready, skipped) over a single
+JSON parameter holding the announcements and their recipient ids, `ON CONFLICT
+(recipient_id, dedupe_key) DO NOTHING`; rows to mail come back with `RETURNING id` for the
+mail task, the others are only counted. Django's `bulk_create(ignore_conflicts=True)`
+returns no ids and, on SQLite, splits into one INSERT per ~66 rows (999 parameters); here the
+returned ids are exactly the new rows, even when a concurrent transaction writes the same
+keys, and the text of an announcement travels once, not once per recipient.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def notify(
 
 
 def notify_bulk(specs: Sequence[NotificationSpec], *, now: dt.datetime | None = None) -> int:
-    """Write many notifications in one query; return how many were NEW."""
+    """Write many notifications in at most three queries; return how many were NEW."""
     announcements = [
         Announcement(
             recipient_ids=(spec.recipient_id,),
@@ -193,7 +194,7 @@ def _create(
                 groups[skipped].append(
                     announcement if rest == ids else replace(announcement, recipient_ids=rest)
                 )
-    else:  # the usual case for a sweep: nobody to mail at once, every recipient known
+    else:  # nobody here wants an immediate mail and every recipient exists
         groups = {skipped: wanted}
     count, created = 0, []
     for status, group in groups.items():

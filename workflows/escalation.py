@@ -18,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,10 +41,11 @@ from .models import (
 logger = logging.getLogger(__name__)
 A = EscalationLevel.Action
 
-# Deadlines per batch (one transaction): long enough that the per-batch work (a commit, the
-# handful of statements) is small next to the rows', short enough to hold row locks (a
-# SQLite write lock) for well under a second. bench/sweep.py measures the trade-off.
-BATCH_SIZE = 1000
+# Deadlines per batch (one transaction): long enough that the per-batch work (a commit,
+# a WAL checkpoint on SQLite, the handful of statements) is small next to the rows', short
+# enough to hold the row locks (SQLite: the write lock) for well under a second.
+# bench/sweep.py --batch-size measures the trade-off.
+BATCH_SIZE = 2000
 
 
 @dataclass
@@ -117,68 +120,57 @@ class Directory:
         return audience
 
 
-@dataclass(slots=True)
-class CaseFacts:
-    title: str
-    link: str
-    case_officer: int | None
-    lead_department: int | None
-    segment: int | None
-
-
 def recipients(
     level: EscalationLevel, deadline: DeadlineRow, directory: Directory
 ) -> tuple[int, ...]:
     """Who is told when `level` fires for `deadline` (user ids, sorted)."""
     users = directory.audience(level, deadline.jurisdiction_id)
-    facts = deadline.facts
-    if facts is None:
-        return users
     extra = set()
-    if level.notify_case_officer and facts.case_officer:
-        extra.add(facts.case_officer)
-    if level.notify_lead_department and facts.lead_department:
-        extra.update(directory.department_officers.get(facts.lead_department, ()))
-    if facts.segment:
+    if level.notify_case_officer and deadline.case_officer:
+        extra.add(deadline.case_officer)
+    if level.notify_lead_department and deadline.lead_department:
+        extra.update(directory.department_officers.get(deadline.lead_department, ()))
+    if deadline.segment:
         for chief_level in level.river_chief_levels:
-            extra.update(directory.river_chiefs.get((facts.segment, chief_level), ()))
+            extra.update(directory.river_chiefs.get((deadline.segment, chief_level), ()))
     return tuple(sorted(extra.union(users))) if extra else users
 
 
+_BLANK = "\x00"  # where the case goes in a title worked out in advance
+
+
 class _Messages:
-    """Translated message templates, built once per batch and level (not per row)."""
+    """The translated texts of a batch, worked out once per (level, stage, due date) with
+    the case left as the only blank (deadlines due the same day read alike)."""
 
-    def __init__(self):
-        self._cache: dict[tuple[int, str], tuple[str, str, str, str]] = {}
+    def __init__(self, today: dt.date):
+        self.today = today
+        self._cache: dict[tuple[int, str, dt.date], tuple[str, str]] = {}
 
-    def __call__(
-        self, level: EscalationLevel, deadline: Deadline, subject: str, today: dt.date
-    ) -> tuple[str, str]:
-        key = (level.id, deadline.stage)
-        if key not in self._cache:
-            if level.action == A.REMIND:
-                title = _("[Reminder] %(subject)s: %(stage)s due on %(due)s")
-                body = _("The deadline is in %(n)s days.")
-            else:
-                title = _("[%(level)s] %(subject)s: %(stage)s overdue by %(n)s days")
-                body = _("Due on %(due)s. Action: %(action)s.")
-            self._cache[key] = (
-                title,
-                body,
-                _stage_label(deadline.stage),
-                str(level.get_action_display()),
-            )
-        title, body, stage, action = self._cache[key]
-        days = (today - deadline.due_on).days
+    def __call__(self, level: EscalationLevel, deadline: DeadlineRow, subject: str):
+        key = (level.id, deadline.stage, deadline.due_on)
+        texts = self._cache.get(key)
+        if texts is None:
+            texts = self._cache[key] = self._texts(level, deadline)
+        title, body = texts
+        return title.replace(_BLANK, subject), body
+
+    def _texts(self, level: EscalationLevel, deadline: DeadlineRow) -> tuple[str, str]:
+        if level.action == A.REMIND:
+            title = _("[Reminder] %(subject)s: %(stage)s due on %(due)s")
+            body = _("The deadline is in %(n)s days.")
+        else:
+            title = _("[%(level)s] %(subject)s: %(stage)s overdue by %(n)s days")
+            body = _("Due on %(due)s. Action: %(action)s.")
+        days = (self.today - deadline.due_on).days
         values = {
-            "subject": subject,
-            "stage": stage,
+            "stage": _stage_label(deadline.stage),
             "due": deadline.due_on,
             "level": level.name,
             "n": -days if level.action == A.REMIND else days,
-            "action": action,
+            "action": level.get_action_display(),
         }
-        return title % values, body % values
+        return title % {**values, "subject": _BLANK}, body % values
 
 
 def _stage_label(stage: str) -> str:
@@ -204,16 +196,17 @@ def _process(
     result: SweepResult,
 ) -> None:
     today = timezone.localdate(now)
-    message = _Messages()
+    message = _Messages(today)
     by_stage: dict[str, list[EscalationLevel]] = {}
     steps: dict[int, list[int]] = defaultdict(list)  # level pk -> deadline pks
     announcements, supervisions, proposal_items = [], [], []
     accountability = []
     kinds = {level.id: f"escalation_{level.code.lower()}" for level in levels}
     for deadline in deadlines:
-        fact = deadline.facts
-        subject = fact.title if fact else f"{deadline.subject_type}:{deadline.subject_id}"
-        link = fact.link if fact else ""
+        if deadline.outfall_id is not None:
+            subject, link = deadline.title, f"/cases/outfalls/{deadline.outfall_id}/"
+        else:
+            subject, link = f"{deadline.subject_type}:{deadline.subject_id}", ""
         stage_levels = by_stage.get(deadline.stage)
         if stage_levels is None:
             stage_levels = by_stage[deadline.stage] = [
@@ -224,7 +217,7 @@ def _process(
             result.by_level[level.code] += 1
             users = recipients(level, deadline, directory)
             if users:
-                title, body = message(level, deadline, subject, today)
+                title, body = message(level, deadline, subject)
                 announcements.append(
                     Announcement(
                         recipient_ids=users,
@@ -360,11 +353,16 @@ class DeadlineRow:
     due_on: dt.date
     status: str
     current_rank: int | None
-    next_rank: int | None
-    next_fire_on: dt.date | None
     subject_type: str
     subject_id: str
-    facts: CaseFacts | None = None
+    # the case's, when the deadline has one (a summons follow-up has none)
+    title: str | None
+    case_officer: int | None  # the assigned officer, else who registered it
+    lead_department: int | None  # the plan's lead department, else the case's
+    segment: int | None
+    # where the ladder goes next: worked out by `schedule`, never read
+    next_rank: int | None = None
+    next_fire_on: dt.date | None = None
 
 
 _ROW_FIELDS = (
@@ -375,42 +373,24 @@ _ROW_FIELDS = (
     "due_on",
     "status",
     "current_rank",
-    "next_rank",
-    "next_fire_on",
     "subject_type",
     "subject_id",
 )
 
 
-# the case's facts come in the same query (a case deadline has an outfall, a summons one not)
-_FACT_FIELDS = (
-    "outfall__code",
-    "outfall__name",
-    "outfall__assigned_officer_id",
-    "outfall__created_by_id",
-    "outfall__lead_department_id",
-    "outfall__plan__lead_department_id",
-    "outfall__segment_id",
-)
-_N = len(_ROW_FIELDS)
+# the case's facts, worked out in the same query
+_FACTS = {
+    "title": Trim(Concat(Coalesce("outfall__code", Value("")), Value(" "), "outfall__name")),
+    "case_officer": Coalesce("outfall__assigned_officer_id", "outfall__created_by_id"),
+    "lead_department": Coalesce("outfall__plan__lead_department_id", "outfall__lead_department_id"),
+    "segment": F("outfall__segment_id"),
+}
 
 
 def _rows(queryset) -> list[DeadlineRow]:
     """The deadlines of `queryset` with their cases' facts, in one query."""
-    rows = []
-    for values in queryset.values_list(*_ROW_FIELDS, *_FACT_FIELDS):
-        row = DeadlineRow(*values[:_N])
-        if row.outfall_id is not None:
-            code, name, officer, creator, lead, plan_lead, segment = values[_N:]
-            row.facts = CaseFacts(
-                title=f"{code or ''} {name}".strip(),
-                link=f"/cases/outfalls/{row.outfall_id}/",
-                case_officer=officer or creator,
-                lead_department=plan_lead or lead,
-                segment=segment,
-            )
-        rows.append(row)
-    return rows
+    values = queryset.annotate(**_FACTS).values_list(*_ROW_FIELDS, *_FACTS)
+    return [DeadlineRow(*row) for row in values]
 
 
 def _lock_batch(today: dt.date, size: int, skipped: set[int]):
