@@ -49,7 +49,8 @@ logger = logging.getLogger(__name__)
 RETRYABLE_EMAIL_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
-_SPEC_TEXT = ("kind", "title", "body", "link", "subject_type", "subject_id", "dedupe_key")
+# the text fields of a notification, in the order the insert's JSON carries them
+_TEXT = ("kind", "subject_type", "subject_id", "title", "body", "link", "dedupe_key")
 _ERROR_MAX = 2000
 DIGEST_MAX_LISTED = 100
 
@@ -119,19 +120,7 @@ def notify(
 
 def notify_bulk(specs: Sequence[NotificationSpec], *, now: dt.datetime | None = None) -> int:
     """Write many notifications in at most three queries; return how many were NEW."""
-    announcements = [
-        Announcement(
-            recipient_ids=(spec.recipient_id,),
-            kind=spec.kind,
-            title=spec.title,
-            body=spec.body,
-            link=spec.link,
-            subject_type=spec.subject_type,
-            subject_id=spec.subject_id,
-            dedupe_key=spec.dedupe_key,
-        )
-        for spec in specs
-    ]
+    announcements = [Announcement((spec.recipient_id,), **_text_of(spec)) for spec in specs]
     return _create(announcements, now=now or timezone.now())[0]
 
 
@@ -212,6 +201,11 @@ def _create(
     return count, created
 
 
+def _text_of(source: NotificationSpec | Announcement) -> dict[str, str]:
+    """The stored text fields of a spec or an announcement, by name."""
+    return {name: getattr(source, name) for name in _TEXT}
+
+
 def _as_instances(
     rows: list[_Row], announcement: Announcement, now: dt.datetime
 ) -> list[Notification]:
@@ -221,15 +215,9 @@ def _as_instances(
         instance = Notification(
             id=pk,
             recipient_id=recipient_id,
-            kind=announcement.kind,
-            title=announcement.title,
-            body=announcement.body,
-            link=announcement.link,
-            subject_type=announcement.subject_type,
-            subject_id=announcement.subject_id,
-            dedupe_key=announcement.dedupe_key,
             email_status=email_status,
             created_at=now,
+            **_text_of(announcement),
         )
         instance._state.adding = False
         instance._state.db = alias
@@ -275,7 +263,7 @@ def _normalised(announcement: Announcement) -> Announcement:
         and type(a.dedupe_key) is str
     ):
         # a caller may pass lazy translations (stored in the active language) or None
-        a = replace(a, **{name: str(getattr(a, name) or "") for name in _SPEC_TEXT})
+        a = replace(a, **{name: str(getattr(a, name) or "") for name in _TEXT})
     ids = a.recipient_ids
     if type(ids) is not tuple or any(type(r) is not int for r in ids):
         a = replace(a, recipient_ids=tuple(int(r) for r in ids))
@@ -310,9 +298,6 @@ def _recipients_wanting_mail(user_ids: set[int]) -> dict[int, bool]:
     }
 
 
-_TEXT = ("kind", "subject_type", "subject_id", "title", "body", "link", "dedupe_key")
-
-
 def _insert_new(
     announcements: list[Announcement], *, status: str, now: dt.datetime, returning: bool
 ) -> tuple[int, list[_Row]]:
@@ -329,8 +314,7 @@ def _insert_new(
     column = {name: quote(meta.get_field(name).column) for name in (*_TEXT, "recipient_id")}
     payload = json.dumps(
         [
-            # in _TEXT's order
-            [
+            [  # in _TEXT's order
                 a.kind,
                 a.subject_type,
                 a.subject_id,
