@@ -244,9 +244,6 @@ def _max_lengths() -> dict[str, int]:
     }
 
 
-_KNOWN_KINDS: set[str] = set()
-
-
 def _normalised(announcement: Announcement) -> Announcement:
     """Validate one announcement and return it in stored form (text, clipped title, a key).
 
@@ -268,10 +265,8 @@ def _normalised(announcement: Announcement) -> Announcement:
     if type(ids) is not tuple or any(type(r) is not int for r in ids):
         a = replace(a, recipient_ids=tuple(int(r) for r in ids))
     limits = _max_lengths()
-    if a.kind not in _KNOWN_KINDS:
-        if not _KIND.match(a.kind) or len(a.kind) > limits["kind"]:
-            raise ValueError(f"Notification kind must be snake_case, got {a.kind!r}")
-        _KNOWN_KINDS.add(a.kind)
+    if not _KIND.match(a.kind) or len(a.kind) > limits["kind"]:
+        raise ValueError(f"Notification kind must be snake_case, got {a.kind!r}")
     if not a.title:
         raise ValueError("A notification needs a title")
     link = a.link

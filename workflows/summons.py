@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -163,6 +164,16 @@ def _complete(task: Task, user, now: dt.datetime) -> None:
     activation.execute()
 
 
+@contextmanager
+def _at_step(fetch, actor, process, node, state: str):
+    """The process re-read (scoped) under its flow's lock, with its open task at `node`:
+    read once to 404 early, again under the lock so the state checked is the current one."""
+    process = fetch(actor, process)
+    with node.flow_class.lock(process.pk):
+        process = fetch(actor, process)
+        yield process, _require_step(process, state, node)
+
+
 def _require_step(process, state: str, node) -> Task:
     task = _open_task(process, node) if process.state == state else None
     if task is None:
@@ -183,35 +194,26 @@ def check_upload(file: UploadedFile, field: str) -> CheckedUpload:
 # --- reads used by the services (scoped) ---------------------------------------------------
 
 
-def _fetch_summons(actor, summons: Summons | int) -> Summons:
-    pk = summons.pk if isinstance(summons, Summons) else summons
-    if actor is None or not actor.has_perm("workflows.view_summons"):
+def _fetch(actor, model, instance, *related: str):
+    """`instance` (or its pk) as `actor` may see it; 404 without the view permission or
+    outside the actor's scope."""
+    pk = instance.pk if isinstance(instance, model) else instance
+    if actor is None or not actor.has_perm(f"workflows.view_{model._meta.model_name}"):
         raise Http404
-    found = (
-        scoped(Summons.objects.select_related("jurisdiction", "proposer"), actor)
-        .filter(pk=pk)
-        .first()
-    )
+    found = scoped(model.objects.select_related(*related), actor).filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
+
+
+def _fetch_summons(actor, summons: Summons | int) -> Summons:
+    return _fetch(actor, Summons, summons, "jurisdiction", "proposer")
 
 
 def _fetch_accountability(actor, accountability: Accountability | int) -> Accountability:
-    pk = accountability.pk if isinstance(accountability, Accountability) else accountability
-    if actor is None or not actor.has_perm("workflows.view_accountability"):
-        raise Http404
-    found = (
-        scoped(
-            Accountability.objects.select_related("jurisdiction", "summons_process", "proposer"),
-            actor,
-        )
-        .filter(pk=pk)
-        .first()
+    return _fetch(
+        actor, Accountability, accountability, "jurisdiction", "summons_process", "proposer"
     )
-    if found is None:
-        raise Http404
-    return found
 
 
 # --- summons: proposing --------------------------------------------------------------------
@@ -345,10 +347,10 @@ def summons_decide(
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
-    summons = _fetch_summons(actor, summons)
-    with SummonsFlow.lock(summons.pk):
-        summons = _fetch_summons(actor, summons)
-        task = _require_step(summons, S.PENDING, SummonsFlow.approve)
+    with _at_step(_fetch_summons, actor, summons, SummonsFlow.approve, S.PENDING) as (
+        summons,
+        task,
+    ):
         if summons.proposer_id == actor.pk:
             raise PermissionDenied(_("You cannot approve your own proposal."))
         _require_role(
@@ -419,10 +421,7 @@ def summons_serve(
         raise ValidationError({"served_on": _("The date of service cannot be in the future.")})
     receiver = _text(receiver, "receiver")
     upload = check_upload(receipt, "receipt")
-    summons = _fetch_summons(actor, summons)
-    with SummonsFlow.lock(summons.pk):
-        summons = _fetch_summons(actor, summons)
-        task = _require_step(summons, S.APPROVED, SummonsFlow.serve)
+    with _at_step(_fetch_summons, actor, summons, SummonsFlow.serve, S.APPROVED) as (summons, task):
         _require_role(
             actor,
             PROPOSE,
@@ -521,10 +520,7 @@ def summons_meet(
         "requirements": _text(requirements, "requirements"),
         "commitments": _text(commitments, "commitments", required=False),
     }
-    summons = _fetch_summons(actor, summons)
-    with SummonsFlow.lock(summons.pk):
-        summons = _fetch_summons(actor, summons)
-        task = _require_step(summons, S.SERVED, SummonsFlow.meet)
+    with _at_step(_fetch_summons, actor, summons, SummonsFlow.meet, S.SERVED) as (summons, task):
         _require_role(
             actor,
             PROPOSE,
@@ -603,10 +599,10 @@ def summons_verify(
     upload = check_upload(report, "report") if report is not None else None
     if rectified and upload is None:
         raise ValidationError({"report": _("Upload the implementation report.")})
-    summons = _fetch_summons(actor, summons)
-    with SummonsFlow.lock(summons.pk):
-        summons = _fetch_summons(actor, summons)
-        task = _require_step(summons, S.REPORT_DUE, SummonsFlow.verify)
+    with _at_step(_fetch_summons, actor, summons, SummonsFlow.verify, S.REPORT_DUE) as (
+        summons,
+        task,
+    ):
         _require_role(
             actor,
             PROPOSE,
@@ -810,10 +806,9 @@ def accountability_submit(
         raise ValidationError({"handling": _("Choose the proposed handling.")})
     if receiving_body not in Accountability.ReceivingBody.values:
         raise ValidationError({"receiving_body": _("Choose the receiving body.")})
-    accountability = _fetch_accountability(actor, accountability)
-    with AccountabilityFlow.lock(accountability.pk):
-        accountability = _fetch_accountability(actor, accountability)
-        task = _require_step(accountability, A.DRAFT, AccountabilityFlow.submit)
+    with _at_step(
+        _fetch_accountability, actor, accountability, AccountabilityFlow.submit, A.DRAFT
+    ) as (accountability, task):
         _require_role(
             actor,
             PROPOSE,
@@ -880,10 +875,9 @@ def accountability_decide(
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
-    accountability = _fetch_accountability(actor, accountability)
-    with AccountabilityFlow.lock(accountability.pk):
-        accountability = _fetch_accountability(actor, accountability)
-        task = _require_step(accountability, A.PENDING, AccountabilityFlow.approve)
+    with _at_step(
+        _fetch_accountability, actor, accountability, AccountabilityFlow.approve, A.PENDING
+    ) as (accountability, task):
         if accountability.proposer_id == actor.pk:
             raise PermissionDenied(_("You cannot approve your own proposal."))
         _require_role(
@@ -944,10 +938,9 @@ def accountability_record_outcome(
         raise ValidationError({"form": _("Choose the form of accountability.")})
     if decided_on is None or decided_on > timezone.localdate(now):
         raise ValidationError({"decided_on": _("Give the date of the decision.")})
-    accountability = _fetch_accountability(actor, accountability)
-    with AccountabilityFlow.lock(accountability.pk):
-        accountability = _fetch_accountability(actor, accountability)
-        task = _require_step(accountability, A.APPROVED, AccountabilityFlow.record_outcome)
+    with _at_step(
+        _fetch_accountability, actor, accountability, AccountabilityFlow.record_outcome, A.APPROVED
+    ) as (accountability, task):
         _require_role(
             actor,
             PROPOSE,
